@@ -1,0 +1,47 @@
+package pins
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/semver"
+)
+
+func TestTailscaleIsAStableRelease(t *testing.T) {
+	if !semver.IsValid(TailscaleVersion) || semver.Prerelease(TailscaleVersion) != "" {
+		t.Fatalf("TailscaleVersion %q is not a plain release", TailscaleVersion)
+	}
+	var major, minor, patch int
+	if _, err := fmt.Sscanf(TailscaleVersion, "v%d.%d.%d", &major, &minor, &patch); err != nil {
+		t.Fatal(err)
+	}
+	if minor%2 != 0 {
+		t.Fatalf("TailscaleVersion %s has an odd minor: Tailscale's odd minors are unstable", TailscaleVersion)
+	}
+}
+
+func TestGolangImageCarriesGoVersion(t *testing.T) {
+	if !strings.HasPrefix(GolangImage, "golang:"+GoVersion+"-") {
+		t.Fatalf("GolangImage %q does not carry GoVersion %s", GolangImage, GoVersion)
+	}
+}
+
+func TestImagesAreFullyQualified(t *testing.T) {
+	tag := regexp.MustCompile(`^[a-z]+:\d+\.\d+\.\d+(-[a-z0-9.]+)?(@sha256:[0-9a-f]{64})?$`)
+	for _, img := range []string{GolangImage, AlpineImage} {
+		if !tag.MatchString(img) {
+			t.Errorf("image %q is not pinned to a full version (and optional digest)", img)
+		}
+	}
+}
+
+func TestBusyBoxChecksumIsSHA256(t *testing.T) {
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(BusyBoxSHA256) {
+		t.Fatalf("BusyBoxSHA256 %q is not a sha256", BusyBoxSHA256)
+	}
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(BusyBoxVersion) {
+		t.Fatalf("BusyBoxVersion %q is not x.y.z", BusyBoxVersion)
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"dagger/mikrotik-tailscale/internal/dagger"
+	"dagger/mikrotik-tailscale/internal/features"
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+	"dagger/mikrotik-tailscale/internal/tsbuild"
+)
+
+const (
+	goModCache   = "/go/pkg/mod"
+	goBuildCache = "/root/.cache/go-build"
+	// The module zip is unpacked outside the cache volume so the source is
+	// part of the container's own filesystem, never a pruned cache.
+	tsModCache = "/src/modcache"
+	tsSrc      = "/src/tailscale"
+	tsOut      = "/out/" + tsbuild.Output
+)
+
+// Tailscale builds the combined tailscaled+CLI binary for one platform,
+// with the reviewed feature tag set, compressed with UPX.
+func (m *MikrotikTailscale) Tailscale(
+	ctx context.Context,
+	// Target platform: amd64, arm64 or arm/v7 (linux/ prefix and aliases
+	// such as aarch64, armv7, x86_64 accepted).
+	// +default="arm64"
+	arch string,
+) (*dagger.File, error) {
+	a, err := platform.Parse(arch)
+	if err != nil {
+		return nil, err
+	}
+	src, err := tailscaleSource(ctx)
+	if err != nil {
+		return nil, err
+	}
+	review, err := featureReview(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	raw := src.
+		With(withEnv(tsbuild.BuildEnv(a))).
+		WithExec(tsbuild.BuildArgs(pins.TailscaleVersion, review.Tags, tsOut)).
+		File(tsOut)
+	return upx(raw), nil
+}
+
+// goBuilder is the golang container on the engine's native platform: Go
+// cross-compiles, so the Tailscale build never runs under emulation.
+func goBuilder() *dagger.Container {
+	return dag.Container().
+		From(pins.GolangImage).
+		WithMountedCache(goModCache, dag.CacheVolume("mikrotik-tailscale-go-mod")).
+		WithMountedCache(goBuildCache, dag.CacheVolume("mikrotik-tailscale-go-build")).
+		WithEnvVariable("GOTOOLCHAIN", "local").
+		WithEnvVariable("GOFLAGS", "-mod=readonly")
+}
+
+// tailscaleSource fetches the pinned Tailscale module through the module
+// proxy (the go command verifies it against the checksum database), copies
+// it to a writable directory, and refuses a builder Go that is too old.
+func tailscaleSource(ctx context.Context) (*dagger.Container, error) {
+	dl := goBuilder().
+		WithEnvVariable("GOMODCACHE", tsModCache).
+		WithExec(tsbuild.ModDownloadArgs(pins.TailscaleModule, pins.TailscaleVersion))
+	out, err := dl.Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := tsbuild.ParseModDownload([]byte(out))
+	if err != nil {
+		return nil, err
+	}
+	src := dl.
+		WithoutEnvVariable("GOMODCACHE").
+		WithExec([]string{"cp", "-R", mod.Dir, tsSrc}).
+		WithExec([]string{"chmod", "-R", "u+w", tsSrc}).
+		WithWorkdir(tsSrc)
+	gomod, err := src.File("go.mod").Contents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	goVersion, err := src.WithExec([]string{"go", "env", "GOVERSION"}).Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := tsbuild.CheckGoVersion(goVersion, []byte(gomod), pins.TailscaleVersion); err != nil {
+		return nil, fmt.Errorf("%w (builder image %s)", err, pins.GolangImage)
+	}
+	return src, nil
+}
+
+// featureReview runs upstream's featuretags tool in the source container
+// and checks the catalogue against it.
+func featureReview(ctx context.Context, src *dagger.Container) (features.Review, error) {
+	list, err := src.WithExec(tsbuild.FeatureListArgs()).Stdout(ctx)
+	if err != nil {
+		return features.Review{}, err
+	}
+	known, err := features.ParseList(list)
+	if err != nil {
+		return features.Review{}, err
+	}
+	if err := features.Validate(known, features.Allowlist, features.Omissions); err != nil {
+		return features.Review{}, err
+	}
+	tags, err := src.WithExec(tsbuild.FeatureTagsArgs(features.AllowNames())).Stdout(ctx)
+	if err != nil {
+		return features.Review{}, err
+	}
+	return features.Resolve(known, features.Allowlist, features.Omissions, features.ParseTags(tags))
+}
+
+// withEnv sets each KEY=VALUE on a container.
+func withEnv(env []string) dagger.WithContainerFunc {
+	return func(c *dagger.Container) *dagger.Container {
+		for _, kv := range env {
+			k, v, _ := strings.Cut(kv, "=")
+			c = c.WithEnvVariable(k, v)
+		}
+		return c
+	}
+}
