@@ -1,0 +1,174 @@
+// Package tests is the host integration suite: it runs the same recipes the
+// Dagger functions run (internal/...) against the real pinned upstream
+// sources, on this machine, and proves what they produce. Arm binaries run
+// through qemu-user-static. It needs root (network namespaces, chroot);
+// tests/run-all.sh installs everything it needs and runs it.
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+	"dagger/mikrotik-tailscale/internal/report"
+)
+
+// artifactsDir is ARTIFACTS_DIR when set (kept for inspection and reports),
+// otherwise a temporary directory removed after the run.
+var artifactsDir string
+
+func TestMain(m *testing.M) {
+	artifactsDir = os.Getenv("ARTIFACTS_DIR")
+	cleanup := func() {}
+	if artifactsDir == "" {
+		dir, err := os.MkdirTemp("", "mikrotik-tailscale-tests-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		artifactsDir = dir
+		cleanup = func() { os.RemoveAll(dir) }
+	} else if abs, err := filepath.Abs(artifactsDir); err == nil {
+		artifactsDir = abs
+	}
+	if err := os.MkdirAll(artifactsDir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+// archDir is where one arch's artifacts live (created on demand).
+func archDir(t testing.TB, a platform.Arch) string {
+	t.Helper()
+	dir := filepath.Join(artifactsDir, a.Dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// scratchDir is a per-run work directory that is not an artifact.
+func scratchDir(t testing.TB, name string) string {
+	t.Helper()
+	dir := filepath.Join(artifactsDir, ".work", name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// mergeReport adds measurements to ARTIFACTS_DIR/report.json.
+func mergeReport(t testing.TB, patch map[string]any) {
+	t.Helper()
+	if err := report.Merge(filepath.Join(artifactsDir, "report.json"), patch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// requireRoot fails (never skips) when the suite cannot do its job.
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this suite needs root (network namespaces, chroot); run it through tests/run-all.sh")
+	}
+}
+
+// goEnv runs the go command with the builder's Go version, exactly as the
+// golang image provides it in the pipeline.
+func goEnv(extra ...string) []string {
+	env := append(os.Environ(), "GOTOOLCHAIN=go"+pins.GoVersion, "GOFLAGS=-mod=readonly")
+	return append(env, extra...)
+}
+
+// result is one finished command.
+type result struct {
+	Stdout, Stderr string
+	Err            error
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("err=%v\nstdout:\n%s\nstderr:\n%s", r.Err, r.Stdout, r.Stderr)
+}
+
+// run executes argv with env in dir and a timeout.
+func run(t testing.TB, dir string, env []string, timeout time.Duration, argv ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("timed out after %s: %v", timeout, err)
+	}
+	return result{Stdout: out.String(), Stderr: errb.String(), Err: err}
+}
+
+// mustRun is run that fails the test on error.
+func mustRun(t testing.TB, dir string, env []string, timeout time.Duration, argv ...string) string {
+	t.Helper()
+	r := run(t, dir, env, timeout, argv...)
+	if r.Err != nil {
+		t.Fatalf("%s: %s", strings.Join(argv, " "), r)
+	}
+	return r.Stdout
+}
+
+// archArgv prefixes argv with the arch's qemu-user runner (binfmt_misc is
+// not mounted here, so foreign binaries are started explicitly).
+func archArgv(a platform.Arch, argv ...string) []string {
+	if a.Qemu == "" {
+		return argv
+	}
+	return append([]string{a.Qemu}, argv...)
+}
+
+// fileSize is the size of path in bytes.
+func fileSize(t testing.TB, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+// copyFile copies src to dst with mode.
+func copyFile(t testing.TB, src, dst string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sameBytes reports whether two files are identical.
+func sameBytes(t testing.TB, a, b string) bool {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(x, y)
+}

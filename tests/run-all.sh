@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of mikrotik-tailscale on a Debian bookworm machine, as
+# root, installing what the suite needs first. This is the one test command
+# (README, .ci/run). Set ARTIFACTS_DIR to keep binaries, rootfs and
+# report.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+if [ "$(id -u)" != 0 ]; then
+  echo "run-all.sh needs root (apt installs, network namespaces, chroot)" >&2
+  exit 1
+fi
+
+# upx-ucl (and a Go new enough to fetch toolchains) live in backports.
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo 'deb http://deb.debian.org/debian bookworm-backports main' >/etc/apt/sources.list.d/bookworm-backports.list
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  ca-certificates git iproute2 util-linux qemu-user-static musl-tools \
+  make gcc libc6-dev bzip2 xz-utils >/dev/null
+apt-get install -y -qq --no-install-recommends -t bookworm-backports upx-ucl >/dev/null
+
+# Any Go >= 1.21 downloads the pinned builder toolchain through the module
+# proxy; bookworm's own golang-go (1.19) is too old, backports' is not.
+if ! command -v go >/dev/null || ! go env GOTOOLCHAIN >/dev/null 2>&1; then
+  apt-get install -y -qq --no-install-recommends -t bookworm-backports golang-1.23-go >/dev/null
+  export PATH="/usr/lib/go-1.23/bin:$PATH"
+fi
+GO_VERSION=$(sed -n 's/^const GoVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
+export GOTOOLCHAIN="go${GO_VERSION:?GoVersion not found in internal/pins/pins.go}"
+go version
+
+go build ./...
+go vet ./...
+go test -count=1 -timeout 85m ./... 2>&1 | tee /tmp/mikrotik-tailscale-test.log
