@@ -44,6 +44,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	// Scratch space (source copies, build caches) is never an artifact.
+	os.RemoveAll(filepath.Join(artifactsDir, ".work"))
 	cleanup()
 	os.Exit(code)
 }

@@ -1,0 +1,100 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dagger/mikrotik-tailscale/internal/features"
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+	"dagger/mikrotik-tailscale/internal/tsbuild"
+)
+
+// tailscaleStage is what the Tailscale stage produced on this host, built
+// once per run and shared by the tests that examine it.
+type tailscaleStage struct {
+	Src       string // writable copy of the pinned module
+	GoVersion string // the builder's `go env GOVERSION`
+	Known     features.Known
+	Review    features.Review
+	Raw       map[string]string // arch name → raw binary
+	UPX       map[string]string // arch name → UPX'd binary (as shipped)
+}
+
+var (
+	stageOnce sync.Once
+	stage     *tailscaleStage
+)
+
+// tailscaleBuild runs the Tailscale recipe for every arch, exactly as
+// tailscale.go does in the golang container, once per run. The test that
+// triggers it reports any build failure; later callers fail too.
+func tailscaleBuild(t *testing.T) *tailscaleStage {
+	t.Helper()
+	requireRoot(t)
+	stageOnce.Do(func() { stage = buildTailscaleStage(t) })
+	if stage == nil {
+		t.Fatal("the Tailscale stage failed to build; see the first failing test")
+	}
+	return stage
+}
+
+func buildTailscaleStage(t *testing.T) *tailscaleStage {
+	s := &tailscaleStage{Raw: map[string]string{}, UPX: map[string]string{}}
+	s.Src = fetchTailscale(t, "src")
+
+	s.GoVersion = strings.TrimSpace(mustRun(t, s.Src, goEnv(), time.Minute, "go", "env", "GOVERSION"))
+	gomod, err := os.ReadFile(filepath.Join(s.Src, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tsbuild.CheckGoVersion(s.GoVersion, gomod, pins.TailscaleVersion); err != nil {
+		t.Fatal(err)
+	}
+
+	list := mustRun(t, s.Src, goEnv(), 10*time.Minute, tsbuild.FeatureListArgs()...)
+	if s.Known, err = features.ParseList(list); err != nil {
+		t.Fatal(err)
+	}
+	tags := mustRun(t, s.Src, goEnv(), 5*time.Minute, tsbuild.FeatureTagsArgs(features.AllowNames())...)
+	if s.Review, err = features.Resolve(s.Known, features.Allowlist, features.Omissions, features.ParseTags(tags)); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, a := range platform.All() {
+		dir := archDir(t, a)
+		raw := filepath.Join(dir, tsbuild.Output+".raw")
+		buildTailscale(t, s.Src, a, s.Review.Tags, raw, nil)
+		packed := filepath.Join(dir, tsbuild.Output)
+		copyFile(t, raw, packed, 0o755)
+		mustRun(t, dir, nil, 10*time.Minute, tsbuild.UPXArgs(packed)...)
+		s.Raw[a.Name], s.UPX[a.Name] = raw, packed
+	}
+	return s
+}
+
+// fetchTailscale downloads the pinned module through the proxy (verified by
+// the checksum database) and copies it to a writable directory, as the
+// pipeline does.
+func fetchTailscale(t testing.TB, name string) string {
+	out := mustRun(t, "", goEnv(), 10*time.Minute, tsbuild.ModDownloadArgs(pins.TailscaleModule, pins.TailscaleVersion)...)
+	mod, err := tsbuild.ParseModDownload([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(scratchDir(t, name), "tailscale")
+	os.RemoveAll(src)
+	mustRun(t, "", nil, time.Minute, "cp", "-R", mod.Dir, src)
+	mustRun(t, "", nil, time.Minute, "chmod", "-R", "u+w", src)
+	return src
+}
+
+// buildTailscale runs the recipe's go build for one arch into out.
+func buildTailscale(t testing.TB, src string, a platform.Arch, tags []string, out string, extraEnv []string) {
+	env := goEnv(append(tsbuild.BuildEnv(a), extraEnv...)...)
+	mustRun(t, src, env, 20*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, tags, out)...)
+}
