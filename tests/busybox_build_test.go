@@ -1,0 +1,229 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dagger/mikrotik-tailscale/internal/busybox"
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+	"dagger/mikrotik-tailscale/internal/tsbuild"
+)
+
+// debianBusyboxSource is the Debian upload whose orig tarball supplies the
+// BusyBox source here (busybox.net is not reachable from CI). The tarball
+// is byte-identical to upstream's: it must match pins.BusyBoxSHA256.
+const debianBusyboxSource = "busybox=1:1.37.0-6"
+
+// bbJobs is make's parallelism: the CI machine has 2 cores.
+const bbJobs = 2
+
+// bbBuild is one BusyBox build of the recipe on this host.
+type bbBuild struct {
+	Arch     platform.Arch
+	Strategy busybox.Strategy
+	Src      string // unpacked, configured and built source tree
+	Config   string // final .config
+	Applets  []string
+	Raw      string // busybox_unstripped
+	Stripped string // busybox (as make strips it)
+	UPX      string // stripped + upx --lzma --best: what the image ships
+}
+
+var (
+	bbMu      sync.Mutex
+	bbTarball string
+	bbBuilds  = map[string]*bbBuild{}
+	bbFailed  = map[string]bool{}
+)
+
+// busyboxBuild returns the build of (arch, strategy, copy), running it on
+// first use. copy > 0 are independent rebuilds in other directories (the
+// reproducibility check).
+func busyboxBuild(t *testing.T, a platform.Arch, s busybox.Strategy, copy int) *bbBuild {
+	t.Helper()
+	requireRoot(t)
+	key := fmt.Sprintf("%s-%s-%d", a.Dir, s, copy)
+	bbMu.Lock()
+	defer bbMu.Unlock()
+	if b := bbBuilds[key]; b != nil {
+		return b
+	}
+	if bbFailed[key] {
+		t.Fatalf("busybox build %s failed earlier; see the first failing test", key)
+	}
+	bbFailed[key] = true // until it completes
+	b := runBusyboxRecipe(t, a, s, filepath.Join(scratchDir(t, "busybox"), key))
+	bbFailed[key] = false
+	bbBuilds[key] = b
+	return b
+}
+
+// busyboxTarball fetches Debian trixie's orig tarball with apt-get source
+// and verifies it against the pin with the recipe's own check.
+func busyboxTarball(t *testing.T) string {
+	t.Helper()
+	if bbTarball != "" {
+		return bbTarball
+	}
+	dir := scratchDir(t, "busybox-download")
+	mustRun(t, dir, os.Environ(), 10*time.Minute, "apt-get", "source", "--download-only", "-qq", debianBusyboxSource)
+	orig := fmt.Sprintf("busybox_%s.orig.tar.bz2", pins.BusyBoxVersion)
+	sums := filepath.Join(dir, "SHA256SUMS")
+	if err := os.WriteFile(sums, []byte(busybox.SHA256Sums(pins.BusyBoxSHA256, orig)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, dir, nil, time.Minute, busybox.VerifyArgs(sums)...)
+	bbTarball = filepath.Join(dir, orig)
+	return bbTarball
+}
+
+// bbToolchain is the Debian cross toolchain for an arch: gcc-<triplet>
+// with Debian's musl wrapper (<arch>-linux-musl*-gcc from musl-dev:<arch>),
+// static, plus the kernel headers the wrapper's -nostdinc hides. The
+// pipeline's alpine gcc is musl natively and needs none of this.
+func bbToolchain(t *testing.T, a platform.Arch) busybox.Toolchain {
+	t.Helper()
+	var tc busybox.Toolchain
+	var linux, asm string
+	switch a.Dir {
+	case "amd64":
+		tc = busybox.Toolchain{CC: "x86_64-linux-musl-gcc", CrossCompile: "x86_64-linux-gnu-"}
+		linux, asm = "/usr/include", "/usr/include/x86_64-linux-gnu"
+	case "arm64":
+		tc = busybox.Toolchain{CC: "aarch64-linux-musl-gcc", CrossCompile: "aarch64-linux-gnu-"}
+		linux, asm = "/usr/aarch64-linux-gnu/include", "/usr/aarch64-linux-gnu/include"
+	case "armv7":
+		tc = busybox.Toolchain{CC: "arm-linux-musleabihf-gcc", CrossCompile: "arm-linux-gnueabihf-"}
+		linux, asm = "/usr/arm-linux-gnueabihf/include", "/usr/arm-linux-gnueabihf/include"
+	default:
+		t.Fatalf("no host toolchain for %s", a.Name)
+	}
+	hdr := filepath.Join(scratchDir(t, "busybox-kernel-headers"), a.Dir)
+	if err := os.MkdirAll(hdr, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{
+		"linux":       filepath.Join(linux, "linux"),
+		"asm-generic": filepath.Join(linux, "asm-generic"),
+		"mtd":         filepath.Join(linux, "mtd"),
+		"asm":         filepath.Join(asm, "asm"),
+	}
+	for name, target := range links {
+		if _, err := os.Stat(target); err != nil {
+			t.Fatalf("kernel headers for %s: %v (installed by tests/run-all.sh)", a.Name, err)
+		}
+		os.Remove(filepath.Join(hdr, name))
+		if err := os.Symlink(target, filepath.Join(hdr, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc.ExtraCFLAGS = "-isystem " + hdr
+	return tc
+}
+
+// runBusyboxRecipe runs the BusyBox recipe in dir exactly as busybox.go
+// does in the alpine container: unpack, derive the applet symbols from the
+// source, generate and check the .config, build, list, UPX.
+func runBusyboxRecipe(t *testing.T, a platform.Arch, s busybox.Strategy, dir string) *bbBuild {
+	t.Helper()
+	start := time.Now()
+	tarball := busyboxTarball(t)
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, dir, nil, 5*time.Minute, busybox.ExtractArgs(tarball)...)
+	src := filepath.Join(dir, busybox.SrcDir(pins.BusyBoxVersion))
+
+	listText, err := os.ReadFile(filepath.Join("..", busybox.ListFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := busybox.ParseList(string(listText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := busybox.ParseSource(mustRun(t, src, nil, time.Minute, busybox.SourceLinesArgs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := ix.Resolve(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch, err := busybox.ParseEpoch(mustRun(t, src, nil, time.Minute, busybox.EpochArgs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(bbBaseEnv(), busybox.Env(epoch)...)
+
+	fragment, err := busybox.Fragment(s, ix, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, busybox.FragmentPath), []byte(fragment), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, src, env, 5*time.Minute, busybox.BaseConfigArgs()...)
+	mustRun(t, src, env, 5*time.Minute, busybox.OldconfigArgs()...) // stdin: /dev/null
+	final, err := os.ReadFile(filepath.Join(src, ".config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := busybox.CheckConfig(string(final), s, ix, sel); err != nil {
+		t.Fatal(err)
+	}
+
+	mustRun(t, src, env, 30*time.Minute, busybox.MakeArgs(bbToolchain(t, a), bbJobs)...)
+	b := &bbBuild{
+		Arch: a, Strategy: s, Src: src, Config: string(final), Applets: sel.Applets,
+		Raw:      filepath.Join(src, busybox.Unstripped),
+		Stripped: filepath.Join(src, busybox.Binary),
+		UPX:      filepath.Join(dir, "busybox.upx"),
+	}
+	out := mustRun(t, src, nil, time.Minute, archArgv(a, busybox.ListArgs(b.Stripped)...)...)
+	if err := busybox.CheckList(out, sel.Applets); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, b.Stripped, b.UPX, 0o755)
+	mustRun(t, dir, nil, 10*time.Minute, tsbuild.UPXArgs(b.UPX)...)
+	mustRun(t, dir, nil, 10*time.Minute, "upx", "-t", b.UPX)
+	t.Logf("busybox %s %s built in %s: raw %d, stripped %d, upx %d bytes", a.Name, s,
+		time.Since(start).Round(time.Second), fileSize(t, b.Raw), fileSize(t, b.Stripped), fileSize(t, b.UPX))
+	return b
+}
+
+// bbBaseEnv is a minimal build environment: PATH only, so the host's
+// locale, CFLAGS or MAKEFLAGS cannot leak into the build.
+func bbBaseEnv() []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=/root"}
+}
+
+// bbSizes are the three sizes of a build.
+func bbSizes(t *testing.T, b *bbBuild) map[string]int64 {
+	return map[string]int64{
+		"raw":      fileSize(t, b.Raw),
+		"stripped": fileSize(t, b.Stripped),
+		"upx":      fileSize(t, b.UPX),
+	}
+}
+
+// bbEnabled lists the non-applet symbols =y in a final .config (the
+// features a strategy ended up with).
+func bbEnabled(cfg string) []string {
+	var out []string
+	for sym, v := range busybox.ParseConfig(cfg) {
+		if v == "y" {
+			out = append(out, sym)
+		}
+	}
+	return out
+}
+
+var _ = strings.TrimSpace
