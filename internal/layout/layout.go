@@ -1,0 +1,201 @@
+// Package layout is the recipe for the final FROM-scratch image: which
+// paths exist, in which layer, with which modes, plus entrypoint, env and
+// labels. The Dagger build and the host suite's rootfs both follow it.
+package layout
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"dagger/mikrotik-tailscale/internal/tsbuild"
+)
+
+// Paths inside the image (relative to /, as in layer tars).
+const (
+	BinDir     = "usr/local/bin"
+	Binary     = BinDir + "/" + tsbuild.Output
+	BusyBoxDir = "bin"
+	BusyBox    = BusyBoxDir + "/busybox"
+	CACerts    = "etc/ssl/certs/ca-certificates.crt"
+	StateDir   = "var/lib/tailscale"
+	SocketDir  = "var/run/tailscale"
+	Socket     = "/" + SocketDir + "/tailscaled.sock"
+	// ConfigFile is read at start when present: a headless router brings
+	// itself up from it (auth key, routes, exit node) with no shell step.
+	ConfigFile = "/" + StateDir + "/tailscaled.json"
+)
+
+// Kind says what an Entry is.
+type Kind int
+
+const (
+	Dir Kind = iota
+	File
+	Symlink
+)
+
+// Source names the artifact a File entry is copied from.
+type Source string
+
+const (
+	FromTailscale Source = "tailscale" // the UPX'd tailscale.combined
+	FromBusyBox   Source = "busybox"   // the UPX'd static busybox
+	FromCACerts   Source = "cacerts"   // the CA bundle
+)
+
+// Entry is one path in a layer.
+type Entry struct {
+	Path   string
+	Kind   Kind
+	Mode   fs.FileMode
+	Target string // Symlink: the link target
+	From   Source // File: where the content comes from
+}
+
+// Layer is a set of entries added in one step and never touched again.
+type Layer struct {
+	Name    string
+	Entries []Entry
+}
+
+// Layers returns the image's layers, least often changing first so a new
+// Tailscale release only replaces the last one.
+//
+// /usr/local/bin is assembled completely (binary and both argv[0] links)
+// and added as one layer that nothing later modifies: a later change in
+// that directory would make overlayfs copy the 3 MB binary up into a
+// second layer.
+func Layers(applets []string) ([]Layer, error) {
+	base := Layer{Name: "base", Entries: []Entry{
+		dir("etc"), dir("etc/ssl"), dir("etc/ssl/certs"),
+		{Path: CACerts, Kind: File, Mode: 0o644, From: FromCACerts},
+		dir("var"), dir("var/lib"),
+		// State: node key and prefs. Only the owner reads it.
+		{Path: StateDir, Kind: Dir, Mode: 0o700},
+		// Socket: mounted as tmpfs on the router, never on flash.
+		dir("var/run"), dir(SocketDir),
+	}}
+
+	bb := Layer{Name: "busybox", Entries: []Entry{
+		dir(BusyBoxDir),
+		{Path: BusyBox, Kind: File, Mode: 0o755, From: FromBusyBox},
+	}}
+	seen := map[string]bool{}
+	for _, a := range applets {
+		if a == "" || strings.Contains(a, "/") || a == "." || a == ".." {
+			return nil, fmt.Errorf("invalid applet name %q", a)
+		}
+		if a == "busybox" || seen[a] {
+			continue
+		}
+		seen[a] = true
+		bb.Entries = append(bb.Entries, Entry{Path: BusyBoxDir + "/" + a, Kind: Symlink, Mode: 0o777, Target: "busybox"})
+	}
+
+	ts := Layer{Name: "tailscale", Entries: []Entry{
+		dir("usr"), dir("usr/local"), dir(BinDir),
+		{Path: Binary, Kind: File, Mode: 0o755, From: FromTailscale},
+	}}
+	for _, name := range tsbuild.Argv0Names {
+		ts.Entries = append(ts.Entries, Entry{Path: BinDir + "/" + name, Kind: Symlink, Mode: 0o777, Target: tsbuild.Output})
+	}
+	return []Layer{base, bb, ts}, nil
+}
+
+func dir(p string) Entry { return Entry{Path: p, Kind: Dir, Mode: 0o755} }
+
+// Entrypoint starts the daemon with state on the persistent mount, the
+// socket on tmpfs, no log upload, and the optional headless config file.
+func Entrypoint() []string {
+	return []string{
+		"/" + BinDir + "/tailscaled",
+		"--statedir=/" + StateDir,
+		"--socket=" + Socket,
+		"--no-logs-no-support",
+		"--config=optional:" + ConfigFile,
+	}
+}
+
+// Env is the image environment.
+func Env() []string {
+	return []string{"PATH=/" + BinDir + ":/" + BusyBoxDir}
+}
+
+// Meta is what the labels describe.
+type Meta struct {
+	Version   string    // release tag, or a dev version
+	Source    string    // repository URL
+	Revision  string    // commit hash
+	Created   time.Time // commit time: the same commit gives the same image
+	Features  []string  // compiled-in Tailscale features
+	Tailscale string    // Tailscale version
+}
+
+// Labels returns the OCI labels for the image config.
+func Labels(m Meta) map[string]string {
+	l := map[string]string{
+		"org.opencontainers.image.title":       "mikrotik-tailscale",
+		"org.opencontainers.image.description": "Minimal Tailscale for MikroTik RouterOS containers",
+		"org.opencontainers.image.version":     m.Version,
+		"org.opencontainers.image.revision":    m.Revision,
+		"org.opencontainers.image.created":     m.Created.UTC().Format(time.RFC3339),
+		"org.opencontainers.image.licenses":    "BSD-3-Clause AND GPL-2.0-only",
+		"com.tailscale.version":                m.Tailscale,
+		"mikrotik-tailscale.features":          strings.Join(m.Features, ","),
+	}
+	if m.Source != "" {
+		l["org.opencontainers.image.source"] = m.Source
+	}
+	return l
+}
+
+// Validate checks a layer list for the mistakes that would break the
+// image: relative or unclean paths, a path in two layers, an entry whose
+// parent directory does not exist by then, a dangling symlink.
+func Validate(layers []Layer) error {
+	where := map[string]string{}
+	kinds := map[string]Kind{}
+	for _, l := range layers {
+		for _, e := range l.Entries {
+			if e.Path == "" || path.IsAbs(e.Path) || path.Clean(e.Path) != e.Path {
+				return fmt.Errorf("layer %s: path %q must be relative and clean", l.Name, e.Path)
+			}
+			if prev, ok := where[e.Path]; ok {
+				return fmt.Errorf("%s is in layer %s and again in layer %s", e.Path, prev, l.Name)
+			}
+			if parent := path.Dir(e.Path); parent != "." {
+				if k, ok := kinds[parent]; !ok || k != Dir {
+					return fmt.Errorf("layer %s: %s has no parent directory before it", l.Name, e.Path)
+				}
+			}
+			where[e.Path], kinds[e.Path] = l.Name, e.Kind
+		}
+	}
+	for _, l := range layers {
+		for _, e := range l.Entries {
+			if e.Kind != Symlink {
+				continue
+			}
+			target := path.Join(path.Dir(e.Path), e.Target)
+			if _, ok := where[target]; !ok {
+				return fmt.Errorf("symlink %s -> %s dangles", e.Path, e.Target)
+			}
+		}
+	}
+	return nil
+}
+
+// Paths lists every path of the image in layer order.
+func Paths(layers []Layer) []string {
+	var out []string
+	for _, l := range layers {
+		for _, e := range l.Entries {
+			out = append(out, e.Path)
+		}
+	}
+	return slices.Clip(out)
+}

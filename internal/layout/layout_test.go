@@ -1,0 +1,174 @@
+package layout
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func mustLayers(t *testing.T, applets ...string) []Layer {
+	t.Helper()
+	l, err := Layers(applets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestTailscaleDirectoryIsOneLayerAndLast(t *testing.T) {
+	layers := mustLayers(t, "sh", "ls")
+	last := layers[len(layers)-1]
+	var inBin []string
+	for _, l := range layers {
+		for _, e := range l.Entries {
+			if strings.HasPrefix(e.Path, BinDir+"/") {
+				if l.Name != last.Name {
+					t.Errorf("%s is in layer %s, not the final tailscale layer", e.Path, l.Name)
+				}
+				inBin = append(inBin, e.Path)
+			}
+		}
+	}
+	want := []string{Binary, BinDir + "/tailscaled", BinDir + "/tailscale"}
+	if !slices.Equal(inBin, want) {
+		t.Fatalf("/usr/local/bin = %v, want %v", inBin, want)
+	}
+}
+
+func TestBusyBoxFarmSkipsDuplicatesAndRejectsPaths(t *testing.T) {
+	layers := mustLayers(t, "sh", "sh", "busybox", "[")
+	var links []string
+	for _, e := range layers[1].Entries {
+		if e.Kind == Symlink {
+			links = append(links, e.Path+"->"+e.Target)
+		}
+	}
+	if !slices.Equal(links, []string{"bin/sh->busybox", "bin/[->busybox"}) {
+		t.Fatalf("links = %v", links)
+	}
+	for _, bad := range []string{"../etc/passwd", "a/b", "", ".."} {
+		if _, err := Layers([]string{bad}); err == nil {
+			t.Errorf("applet %q accepted", bad)
+		}
+	}
+}
+
+func TestValidateCatchesBrokenLayouts(t *testing.T) {
+	cases := map[string][]Layer{
+		"again in layer":     {{Name: "a", Entries: []Entry{dir("x")}}, {Name: "b", Entries: []Entry{dir("x")}}},
+		"no parent":          {{Name: "a", Entries: []Entry{{Path: "x/y", Kind: File}}}},
+		"dangles":            {{Name: "a", Entries: []Entry{dir("x"), {Path: "x/l", Kind: Symlink, Target: "nope"}}}},
+		"relative and clean": {{Name: "a", Entries: []Entry{dir("/abs")}}},
+	}
+	for want, layers := range cases {
+		err := Validate(layers)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v, want error containing %q", err, want)
+		}
+	}
+}
+
+func TestEntrypointAndEnv(t *testing.T) {
+	ep := Entrypoint()
+	want := []string{"/usr/local/bin/tailscaled", "--statedir=/var/lib/tailscale",
+		"--socket=/var/run/tailscale/tailscaled.sock", "--no-logs-no-support",
+		"--config=optional:/var/lib/tailscale/tailscaled.json"}
+	if !slices.Equal(ep, want) {
+		t.Fatalf("Entrypoint = %v", ep)
+	}
+	if !slices.Equal(Env(), []string{"PATH=/usr/local/bin:/bin"}) {
+		t.Fatalf("Env = %v", Env())
+	}
+}
+
+func TestLabelsUseCommitTime(t *testing.T) {
+	created := time.Date(2026, 6, 2, 13, 54, 52, 0, time.FixedZone("CEST", 2*3600))
+	l := Labels(Meta{Version: "v1.104.5-mt.1", Revision: "abc", Created: created,
+		Features: []string{"cli", "dns"}, Tailscale: "1.104.5", Source: "https://example.invalid/x"})
+	checks := map[string]string{
+		"org.opencontainers.image.version":  "v1.104.5-mt.1",
+		"org.opencontainers.image.created":  "2026-06-02T11:54:52Z",
+		"org.opencontainers.image.revision": "abc",
+		"org.opencontainers.image.source":   "https://example.invalid/x",
+		"mikrotik-tailscale.features":       "cli,dns",
+	}
+	for k, v := range checks {
+		if l[k] != v {
+			t.Errorf("label %s = %q, want %q", k, l[k], v)
+		}
+	}
+	if _, ok := Labels(Meta{})["org.opencontainers.image.source"]; ok {
+		t.Error("empty source produced a label")
+	}
+}
+
+func fakeSources(t *testing.T) Sources {
+	dir := t.TempDir()
+	src := Sources{}
+	for _, s := range []Source{FromTailscale, FromBusyBox, FromCACerts} {
+		p := filepath.Join(dir, string(s))
+		if err := os.WriteFile(p, []byte("content of "+string(s)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		src[s] = p
+	}
+	return src
+}
+
+func TestWriteTarIsDeterministicAndComplete(t *testing.T) {
+	layers := mustLayers(t, "sh")
+	src := fakeSources(t)
+	mtime := time.Unix(1780000000, 0)
+	var a, b bytes.Buffer
+	if err := WriteTar(&a, layers[2], src, mtime); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTar(&b, layers[2], src, mtime); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("two tars of the same layer differ")
+	}
+	tr := tar.NewReader(&a)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if !h.ModTime.Equal(mtime) || h.Uid != 0 || h.Gid != 0 {
+			t.Errorf("%s: mtime %v uid %d gid %d", h.Name, h.ModTime, h.Uid, h.Gid)
+		}
+		names = append(names, h.Name)
+	}
+	want := []string{"usr/", "usr/local/", "usr/local/bin/", Binary, BinDir + "/tailscaled", BinDir + "/tailscale"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("tar entries %v, want %v", names, want)
+	}
+}
+
+func TestWriteRootfsModes(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "rootfs")
+	if err := WriteRootfs(dst, mustLayers(t, "sh"), fakeSources(t)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dst, StateDir))
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("state dir: %v %v", st, err)
+	}
+	st, err = os.Stat(filepath.Join(dst, Binary))
+	if err != nil || st.Mode().Perm() != 0o755 {
+		t.Fatalf("binary: %v %v", st, err)
+	}
+	if target, err := os.Readlink(filepath.Join(dst, "bin/sh")); err != nil || target != "busybox" {
+		t.Fatalf("bin/sh -> %q, %v", target, err)
+	}
+}
