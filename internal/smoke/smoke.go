@@ -1,0 +1,72 @@
+// Package smoke is the run-time check of a finished image: a POSIX sh
+// script that runs inside the image itself (BusyBox ash, nothing else) and
+// proves the daemon, the CLI and the shell work. The PR check runs it in
+// each image through the engine; the host suite runs it in a chroot of the
+// same rootfs.
+package smoke
+
+import (
+	"fmt"
+	"strings"
+
+	"dagger/mikrotik-tailscale/internal/layout"
+)
+
+// OK is the last line the script prints when every step passed.
+const OK = "SMOKE OK"
+
+// Script returns the smoke script for an image that should report
+// tailscaleVersion (e.g. "1.104.5").
+func Script(tailscaleVersion string) string {
+	var quoted []string
+	for _, a := range layout.Entrypoint() {
+		quoted = append(quoted, shellQuote(a))
+	}
+	return fmt.Sprintf(`set -u
+log=/%[1]s/smoke-tailscaled.log
+sock=%[2]s
+fail() { echo "SMOKE FAIL: $*"; echo "--- tailscaled log (tail)"; tail -n 30 "$log"; kill "$pid" 2>/dev/null; exit 1; }
+
+%[3]s >"$log" 2>&1 &
+pid=$!
+i=0
+while [ ! -S "$sock" ]; do
+	kill -0 "$pid" 2>/dev/null || fail "tailscaled exited before opening $sock"
+	i=$((i + 1))
+	[ "$i" -le 600 ] || fail "no socket after 60 s"
+	sleep 0.1
+done
+echo "ok: tailscaled listening on $sock"
+
+out=$(tailscale status 2>&1)
+case "$out" in *"Logged out"*) echo "ok: status says logged out" ;; *) fail "status: $out" ;; esac
+
+out=$(tailscale set --advertise-routes=192.168.88.0/24 --advertise-exit-node 2>&1) || fail "set: $out"
+echo "ok: set --advertise-routes --advertise-exit-node"
+
+v=$(tailscale version | head -n 1)
+[ "$v" = %[4]s ] || fail "version $v, want %[5]s"
+echo "ok: version $v"
+
+n=$(/bin/sh -c 'echo hello | tr a-z A-Z | wc -c')
+[ "$n" -eq 6 ] || fail "pipeline printed $n"
+echo "ok: shell pipeline"
+
+kill "$pid"
+wait "$pid"
+echo %[6]s
+`, layout.SocketDir, layout.Socket, strings.Join(quoted, " "), shellQuote(tailscaleVersion), tailscaleVersion, OK)
+}
+
+// shellQuote quotes s for POSIX sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Passed reports whether script output ends with the OK line.
+func Passed(out string) bool {
+	return strings.HasSuffix(strings.TrimSpace(out), OK)
+}
+
+// Applets are the BusyBox applets the script needs in the image.
+var Applets = []string{"sh", "sleep", "kill", "tail", "head", "tr", "wc"}
