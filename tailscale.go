@@ -43,11 +43,15 @@ func (m *MikrotikTailscale) Tailscale(
 	if err != nil {
 		return nil, err
 	}
-	raw := src.
+	return upx(buildTailscale(src, a, review)), nil
+}
+
+// buildTailscale cross-compiles the raw combined binary for one platform.
+func buildTailscale(src *dagger.Container, a platform.Arch, review features.Review) *dagger.File {
+	return src.
 		With(withEnv(tsbuild.BuildEnv(a))).
 		WithExec(tsbuild.BuildArgs(pins.TailscaleVersion, review.Tags, tsOut)).
 		File(tsOut)
-	return upx(raw), nil
 }
 
 // goBuilder is the golang container on the engine's native platform: Go
