@@ -1,0 +1,111 @@
+package gitea
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeGitea serves the two endpoints with real pagination and token checks.
+type fakeGitea struct {
+	mu   sync.Mutex
+	tags []string
+	made []map[string]string
+}
+
+func (f *fakeGitea) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "token s3cret" {
+		http.Error(w, `{"message":"token is required"}`, http.StatusUnauthorized)
+		return
+	}
+	if r.URL.Path != "/api/v1/repos/me/mikrotik-tailscale/tags" {
+		http.NotFound(w, r)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch r.Method {
+	case http.MethodGet:
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		out := []map[string]string{}
+		for i := (page - 1) * limit; i < page*limit && i < len(f.tags); i++ {
+			out = append(out, map[string]string{"name": f.tags[i]})
+		}
+		json.NewEncoder(w).Encode(out)
+	case http.MethodPost:
+		var body map[string]string
+		json.NewDecoder(r.Body).Decode(&body)
+		if slices.Contains(f.tags, body["tag_name"]) {
+			http.Error(w, `{"message":"tag already exists"}`, http.StatusConflict)
+			return
+		}
+		f.tags = append(f.tags, body["tag_name"])
+		f.made = append(f.made, body)
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{}`)
+	}
+}
+
+func newClient(t *testing.T, f *fakeGitea, token string) *Client {
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.URL+"/", "me/mikrotik-tailscale", token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTagsFollowsPagination(t *testing.T) {
+	f := &fakeGitea{}
+	for i := range 120 {
+		f.tags = append(f.tags, fmt.Sprintf("v0.%d.0", i))
+	}
+	got, err := newClient(t, f, "s3cret").Tags(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 120 || got[119] != "v0.119.0" {
+		t.Fatalf("got %d tags, last %q", len(got), got[len(got)-1])
+	}
+}
+
+func TestCreateTag(t *testing.T) {
+	f := &fakeGitea{}
+	c := newClient(t, f, "s3cret")
+	if err := c.CreateTag(context.Background(), "v1.104.5-mt.1", "abc123", "Tailscale 1.104.5"); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.made) != 1 || f.made[0]["target"] != "abc123" || f.made[0]["tag_name"] != "v1.104.5-mt.1" {
+		t.Fatalf("created %v", f.made)
+	}
+	err := c.CreateTag(context.Background(), "v1.104.5-mt.1", "abc123", "again")
+	if err == nil || !strings.Contains(err.Error(), "409") {
+		t.Fatalf("duplicate create: %v", err)
+	}
+}
+
+func TestErrorsCarryStatusAndMessage(t *testing.T) {
+	_, err := newClient(t, &fakeGitea{}, "wrong").Tags(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "token is required") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNewClientValidates(t *testing.T) {
+	for _, tc := range []struct{ url, repo string }{
+		{"https://g.example", "noslash"}, {"https://g.example", "a/b/c"}, {"ftp://g.example", "a/b"}, {"g.example", "a/b"},
+	} {
+		if _, err := NewClient(tc.url, tc.repo, "t"); err == nil {
+			t.Errorf("NewClient(%q, %q) accepted", tc.url, tc.repo)
+		}
+	}
+}
