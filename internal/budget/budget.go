@@ -1,0 +1,84 @@
+// Package budget holds the per-platform image size budgets the PR check
+// enforces, and parses overrides given on the command line.
+package budget
+
+import (
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+
+	"dagger/mikrotik-tailscale/internal/platform"
+)
+
+// Budget caps one platform's image: Compressed is the sum of the gzip'd
+// layer blobs (what a router downloads), Uncompressed the sum of the layer
+// tars (about what the extracted rootfs occupies on flash).
+type Budget struct {
+	Compressed   int64 `json:"compressed"`
+	Uncompressed int64 `json:"uncompressed"`
+}
+
+// Defaults are the sizes measured by the host suite (report.json,
+// image_gzip_bytes and layer tar bytes) plus about 3 %, so a real
+// regression fails while routine upstream growth within a release does not.
+var Defaults = map[string]Budget{
+	"amd64":  {Compressed: 4_740_000, Uncompressed: 4_780_000},
+	"arm64":  {Compressed: 3_940_000, Uncompressed: 3_990_000},
+	"arm/v7": {Compressed: 3_900_000, Uncompressed: 3_950_000},
+}
+
+// Parse applies overrides of the form ARCH=COMPRESSED/UNCOMPRESSED to the
+// defaults, e.g. "arm64=4MB/4.2MB" or "arm/v7=3900000/4000000". Sizes take
+// B, kB, MB (powers of 1000) or KiB, MiB (powers of 1024); a bare number is
+// bytes. Either side may be "-" to keep the default.
+func Parse(overrides []string) (map[string]Budget, error) {
+	out := maps.Clone(Defaults)
+	for _, o := range overrides {
+		arch, sizes, ok := strings.Cut(o, "=")
+		if !ok {
+			return nil, fmt.Errorf("budget %q: expected ARCH=COMPRESSED/UNCOMPRESSED, e.g. arm64=4MB/4.2MB", o)
+		}
+		a, err := platform.Parse(arch)
+		if err != nil {
+			return nil, fmt.Errorf("budget %q: %w", o, err)
+		}
+		c, u, ok := strings.Cut(sizes, "/")
+		if !ok {
+			return nil, fmt.Errorf("budget %q: expected COMPRESSED/UNCOMPRESSED after %s=", o, arch)
+		}
+		b := out[a.Name]
+		if b.Compressed, err = size(c, b.Compressed); err != nil {
+			return nil, fmt.Errorf("budget %q: %w", o, err)
+		}
+		if b.Uncompressed, err = size(u, b.Uncompressed); err != nil {
+			return nil, fmt.Errorf("budget %q: %w", o, err)
+		}
+		out[a.Name] = b
+	}
+	return out, nil
+}
+
+var units = []struct {
+	suffix string
+	mult   float64
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"B", 1}}
+
+func size(s string, keep int64) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "-" {
+		return keep, nil
+	}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("size %q: expected a positive number with an optional unit (B, kB, MB, KiB, MiB)", s)
+	}
+	return int64(v * mult), nil
+}

@@ -1,0 +1,52 @@
+package budget
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDefaultsCoverEverySupportedArch(t *testing.T) {
+	for _, a := range []string{"amd64", "arm64", "arm/v7"} {
+		b, ok := Defaults[a]
+		if !ok || b.Compressed <= 0 || b.Uncompressed <= 0 {
+			t.Errorf("no sane default budget for %s: %+v", a, b)
+		}
+	}
+}
+
+func TestParseOverrides(t *testing.T) {
+	got, err := Parse([]string{"aarch64=4MB/4.2MB", "linux/arm/v7=-/4MiB", "amd64=5000000/5100kB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Budget{
+		"arm64":  {4_000_000, 4_200_000},
+		"arm/v7": {Defaults["arm/v7"].Compressed, 4 << 20},
+		"amd64":  {5_000_000, 5_100_000},
+	}
+	for a, w := range want {
+		if got[a] != w {
+			t.Errorf("%s = %+v, want %+v", a, got[a], w)
+		}
+	}
+	if Defaults["arm64"] == got["arm64"] {
+		t.Error("Parse modified the defaults map")
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	cases := map[string]string{
+		"arm64":        "expected ARCH=",
+		"mips=1/2":     "choose one of",
+		"arm64=4MB":    "COMPRESSED/UNCOMPRESSED",
+		"arm64=lots/2": "positive number",
+		"arm64=-5/2":   "positive number",
+		"arm64=1GB/2":  "positive number",
+	}
+	for in, want := range cases {
+		_, err := Parse([]string{in})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want error containing %q", in, err, want)
+		}
+	}
+}
