@@ -27,6 +27,8 @@ const (
 	// ConfigFile is read at start when present: a headless router brings
 	// itself up from it (auth key, routes, exit node) with no shell step.
 	ConfigFile = "/" + StateDir + "/tailscaled.json"
+	// Start is the entrypoint: enables forwarding, then execs tailscaled.
+	Start = BinDir + "/start"
 )
 
 // Kind says what an Entry is.
@@ -54,6 +56,8 @@ type Entry struct {
 	Mode   fs.FileMode
 	Target string // Symlink: the link target
 	From   Source // File: where the content comes from
+	// Content is the literal content of a generated File (From is empty).
+	Content string
 }
 
 // Layer is a set of entries added in one step and never touched again.
@@ -99,6 +103,7 @@ func Layers(applets []string) ([]Layer, error) {
 	ts := Layer{Name: "tailscale", Entries: []Entry{
 		dir("usr"), dir("usr/local"), dir(BinDir),
 		{Path: Binary, Kind: File, Mode: 0o755, From: FromTailscale},
+		{Path: Start, Kind: File, Mode: 0o755, Content: StartScript},
 	}}
 	for _, name := range tsbuild.Argv0Names {
 		ts.Entries = append(ts.Entries, Entry{Path: BinDir + "/" + name, Kind: Symlink, Mode: 0o777, Target: tsbuild.Output})
@@ -108,11 +113,27 @@ func Layers(applets []string) ([]Layer, error) {
 
 func dir(p string) Entry { return Entry{Path: p, Kind: Dir, Mode: 0o755} }
 
-// Entrypoint starts the daemon with state on the persistent mount, the
+// StartScript is the entrypoint. tailscaled does not turn on IP
+// forwarding, and without it a subnet router or exit node accepts the
+// configuration but forwards nothing (IPv6 silently). The sysctls belong to
+// the container's own network namespace, so setting them touches nothing
+// else on the router. A failure is reported but not fatal: the daemon
+// still serves the router's own traffic.
+const StartScript = `#!/bin/sh
+for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding; do
+	[ "$(cat "$f" 2>/dev/null)" = 1 ] || echo 1 2>/dev/null >"$f" || echo "start: cannot enable $f; routes and exit node will not forward" >&2
+done
+exec /usr/local/bin/tailscaled "$@"
+`
+
+// Entrypoint runs StartScript; Cmd holds tailscaled's flags so a router
+// can override them (RouterOS container cmd=) without losing forwarding.
+func Entrypoint() []string { return []string{"/" + Start} }
+
+// Cmd are tailscaled's default flags: state on the persistent mount, the
 // socket on tmpfs, no log upload, and the optional headless config file.
-func Entrypoint() []string {
+func Cmd() []string {
 	return []string{
-		"/" + BinDir + "/tailscaled",
 		"--statedir=/" + StateDir,
 		"--socket=" + Socket,
 		"--no-logs-no-support",

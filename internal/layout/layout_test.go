@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,7 +38,7 @@ func TestTailscaleDirectoryIsOneLayerAndLast(t *testing.T) {
 			}
 		}
 	}
-	want := []string{Binary, BinDir + "/tailscaled", BinDir + "/tailscale"}
+	want := []string{Binary, Start, BinDir + "/tailscaled", BinDir + "/tailscale"}
 	if !slices.Equal(inBin, want) {
 		t.Fatalf("/usr/local/bin = %v, want %v", inBin, want)
 	}
@@ -77,12 +78,14 @@ func TestValidateCatchesBrokenLayouts(t *testing.T) {
 }
 
 func TestEntrypointAndEnv(t *testing.T) {
-	ep := Entrypoint()
-	want := []string{"/usr/local/bin/tailscaled", "--statedir=/var/lib/tailscale",
+	if ep := Entrypoint(); !slices.Equal(ep, []string{"/usr/local/bin/start"}) {
+		t.Fatalf("Entrypoint = %v", ep)
+	}
+	want := []string{"--statedir=/var/lib/tailscale",
 		"--socket=/var/run/tailscale/tailscaled.sock", "--no-logs-no-support",
 		"--config=optional:/var/lib/tailscale/tailscaled.json"}
-	if !slices.Equal(ep, want) {
-		t.Fatalf("Entrypoint = %v", ep)
+	if !slices.Equal(Cmd(), want) {
+		t.Fatalf("Cmd = %v", Cmd())
 	}
 	if !slices.Equal(Env(), []string{"PATH=/usr/local/bin:/bin"}) {
 		t.Fatalf("Env = %v", Env())
@@ -149,7 +152,7 @@ func TestWriteTarIsDeterministicAndComplete(t *testing.T) {
 		}
 		names = append(names, h.Name)
 	}
-	want := []string{"usr/", "usr/local/", "usr/local/bin/", Binary, BinDir + "/tailscaled", BinDir + "/tailscale"}
+	want := []string{"usr/", "usr/local/", "usr/local/bin/", Binary, Start, BinDir + "/tailscaled", BinDir + "/tailscale"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("tar entries %v, want %v", names, want)
 	}
@@ -170,5 +173,33 @@ func TestWriteRootfsModes(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(dst, "bin/sh")); err != nil || target != "busybox" {
 		t.Fatalf("bin/sh -> %q, %v", target, err)
+	}
+}
+
+// The start script enables forwarding where it can, says so where it
+// cannot, and always hands its arguments to tailscaled.
+func TestStartScript(t *testing.T) {
+	root := t.TempDir()
+	fwd := filepath.Join(root, "ip_forward")
+	if err := os.WriteFile(fwd, []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	daemon := filepath.Join(root, "tailscaled")
+	if err := os.WriteFile(daemon, []byte("#!/bin/sh\necho daemon \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := strings.NewReplacer(
+		"/proc/sys/net/ipv4/ip_forward", fwd,
+		"/proc/sys/net/ipv6/conf/all/forwarding", filepath.Join(root, "missing", "forwarding"),
+		"/usr/local/bin/tailscaled", daemon).Replace(StartScript)
+	out, err := exec.Command("sh", "-c", script, "start", "--flag", "a b").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(fwd); strings.TrimSpace(string(b)) != "1" {
+		t.Errorf("ip_forward = %q, want 1", b)
+	}
+	if !strings.Contains(string(out), "cannot enable") || !strings.Contains(string(out), "daemon --flag a b") {
+		t.Errorf("output %q", out)
 	}
 }

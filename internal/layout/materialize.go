@@ -25,6 +25,10 @@ func WriteTar(w io.Writer, l Layer, src Sources, mtime time.Time) error {
 		case Symlink:
 			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.Target
 		case File:
+			if e.From == "" {
+				hdr.Typeflag, hdr.Size = tar.TypeReg, int64(len(e.Content))
+				break
+			}
 			p, ok := src[e.From]
 			if !ok {
 				return fmt.Errorf("%s: no source for %q", e.Path, e.From)
@@ -37,6 +41,11 @@ func WriteTar(w io.Writer, l Layer, src Sources, mtime time.Time) error {
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
+		}
+		if e.Kind == File && e.From == "" {
+			if _, err := io.WriteString(tw, e.Content); err != nil {
+				return err
+			}
 		}
 		if body != "" {
 			f, err := os.Open(body)
@@ -76,9 +85,12 @@ func WriteRootfs(dir string, layers []Layer, src Sources) error {
 					return err
 				}
 			case File:
-				b, err := os.ReadFile(src[e.From])
-				if err != nil {
-					return fmt.Errorf("%s: %w", e.Path, err)
+				b := []byte(e.Content)
+				if e.From != "" {
+					var err error
+					if b, err = os.ReadFile(src[e.From]); err != nil {
+						return fmt.Errorf("%s: %w", e.Path, err)
+					}
 				}
 				if err := os.WriteFile(p, b, e.Mode.Perm()); err != nil {
 					return err

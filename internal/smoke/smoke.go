@@ -19,10 +19,11 @@ const OK = "SMOKE OK"
 // tailscaleVersion (e.g. "1.104.5").
 func Script(tailscaleVersion string) string {
 	var quoted []string
-	for _, a := range layout.Entrypoint() {
+	for _, a := range append(layout.Entrypoint(), layout.Cmd()...) {
 		quoted = append(quoted, shellQuote(a))
 	}
 	return fmt.Sprintf(`set -u
+export %[7]s
 log=/%[1]s/smoke-tailscaled.log
 sock=%[2]s
 fail() { echo "SMOKE FAIL: $*"; echo "--- tailscaled log (tail)"; tail -n 30 "$log"; kill "$pid" 2>/dev/null; exit 1; }
@@ -37,6 +38,11 @@ while [ ! -S "$sock" ]; do
 	sleep 0.1
 done
 echo "ok: tailscaled listening on $sock"
+
+for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding; do
+	[ "$(cat "$f")" = 1 ] || fail "$f is not 1: the start script did not enable forwarding"
+done
+echo "ok: forwarding enabled"
 
 out=$(tailscale status 2>&1)
 case "$out" in *"Logged out"*) echo "ok: status says logged out" ;; *) fail "status: $out" ;; esac
@@ -55,7 +61,7 @@ echo "ok: shell pipeline"
 kill "$pid"
 wait "$pid"
 echo %[6]s
-`, layout.SocketDir, layout.Socket, strings.Join(quoted, " "), shellQuote(tailscaleVersion), tailscaleVersion, OK)
+`, layout.SocketDir, layout.Socket, strings.Join(quoted, " "), shellQuote(tailscaleVersion), tailscaleVersion, OK, layout.Env()[0])
 }
 
 // shellQuote quotes s for POSIX sh.
@@ -69,4 +75,4 @@ func Passed(out string) bool {
 }
 
 // Applets are the BusyBox applets the script needs in the image.
-var Applets = []string{"sh", "sleep", "kill", "tail", "head", "tr", "wc"}
+var Applets = []string{"sh", "sleep", "kill", "tail", "head", "tr", "wc", "cat"}

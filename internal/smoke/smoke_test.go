@@ -11,7 +11,7 @@ import (
 func TestScriptStartsTheEntrypointAndChecksVersion(t *testing.T) {
 	s := Script("1.104.5")
 	for _, want := range []string{
-		"'/usr/local/bin/tailscaled' '--statedir=/var/lib/tailscale'",
+		"'/usr/local/bin/start' '--statedir=/var/lib/tailscale'",
 		"sock=/var/run/tailscale/tailscaled.sock",
 		`[ "$v" = '1.104.5' ]`,
 		"tailscale set --advertise-routes=192.168.88.0/24 --advertise-exit-node",
@@ -43,7 +43,7 @@ func TestScriptFailsWhenDaemonDies(t *testing.T) {
 	// Point the script's absolute paths at a temp root by rewriting them.
 	s := strings.ReplaceAll(Script("1.0.0"), "/usr/local/bin/", root+"/")
 	s = strings.ReplaceAll(s, "/var/run/tailscale", root)
-	if err := os.WriteFile(filepath.Join(root, "tailscaled"), []byte("#!/bin/sh\necho boom\nexit 3\n"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "start"), []byte("#!/bin/sh\necho boom\nexit 3\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(sh, "-c", s).CombinedOutput()
