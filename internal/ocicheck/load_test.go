@@ -1,0 +1,251 @@
+package ocicheck
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+var allPlatforms = []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}
+
+// ociLayout writes idx as an OCI layout directory in one of the two shapes
+// exporters produce.
+func ociLayout(t *testing.T, idx v1.ImageIndex, nested bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	if !nested {
+		// index.json lists the platform manifests directly.
+		if _, err := layout.Write(dir, idx); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	// index.json has one entry, itself the multi-platform index
+	// (BuildKit's and Dagger's usual shape).
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestLoadIndexFromOCITarBothShapes(t *testing.T) {
+	want := index(t, allPlatforms...)
+	wantDigest := digestOf(t, want)
+	for _, tc := range []struct {
+		name   string
+		nested bool
+		prefix string
+	}{
+		{"flat index.json", false, ""},
+		{"nested index (BuildKit/Dagger)", true, ""},
+		{"nested, ./-prefixed tar names", true, "./"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idx, err := LoadIndexFromOCITar(tarDir(t, ociLayout(t, want, tc.nested), tc.prefix))
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := idx.IndexManifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(im.Manifests) != 3 {
+				t.Fatalf("loaded index lists %d manifests, want the 3 platform images", len(im.Manifests))
+			}
+			if got := digestOf(t, idx); got != wantDigest {
+				t.Fatalf("unwrapped index digest %s, want the pushed index %s", got, wantDigest)
+			}
+			imgs, err := Images(idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, pi := range imgs {
+				got = append(got, pi.Platform)
+			}
+			if !slices.Equal(got, allPlatforms) {
+				t.Fatalf("platforms %v, want %v", got, allPlatforms)
+			}
+			// The images must be fully readable from the archive.
+			for _, pi := range imgs {
+				r, err := Inspect(pi.Image)
+				if err != nil {
+					t.Fatalf("%s: %v", pi.Platform, err)
+				}
+				if got := r.LayersContaining("usr/local/bin/tailscale.combined"); !slices.Equal(got, []int{0}) {
+					t.Fatalf("%s: binary in layers %v", pi.Platform, got)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadIndexFromOCIDir(t *testing.T) {
+	want := index(t, allPlatforms...)
+	idx, err := LoadIndexFromOCIDir(ociLayout(t, want, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := digestOf(t, idx), digestOf(t, want); got != want {
+		t.Fatalf("digest %s, want %s", got, want)
+	}
+	if _, err := LoadIndexFromOCIDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not an OCI layout") {
+		t.Fatalf("empty directory: error %v", err)
+	}
+}
+
+func TestLoadIndexFromOCITarRejects(t *testing.T) {
+	layoutDir := ociLayout(t, index(t, "linux/amd64"), false)
+	corrupt := t.TempDir()
+	if err := os.CopyFS(corrupt, os.DirFS(layoutDir)); err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := filepath.Glob(filepath.Join(corrupt, "blobs", "sha256", "*"))
+	if err != nil || len(blobs) == 0 {
+		t.Fatal("no blobs written", err)
+	}
+	if err := os.WriteFile(blobs[0], []byte("tampered"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, path, errHas string
+	}{
+		{"corrupt blob", tarDir(t, corrupt, ""), "is corrupt"},
+		{"docker-archive", dockerArchive(t, binaryImage(t, "linux/amd64")), "use LoadDockerTarball"},
+		{"no oci-layout", writeTar(t, file("index.json", "{}")), "no oci-layout"},
+		{"no index.json", writeTar(t, file("oci-layout", `{"imageLayoutVersion":"1.0.0"}`)), "no index.json"},
+		{"not a tar", notATar(t), "reading tar"},
+		{"missing file", filepath.Join(t.TempDir(), "missing.tar"), "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadIndexFromOCITar(tc.path)
+			if err == nil || !strings.Contains(err.Error(), tc.errHas) {
+				t.Fatalf("error %v, want one containing %q", err, tc.errHas)
+			}
+		})
+	}
+}
+
+func TestImageForPlatform(t *testing.T) {
+	idx := index(t, allPlatforms...)
+	for _, p := range append(allPlatforms, "linux/arm64/v8") {
+		img, err := ImageForPlatform(idx, p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		r, err := Inspect(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each synthetic binary names its platform; arm64/v8 is arm64.
+		want := strings.TrimSuffix(p, "/v8")
+		if got := r.Layers[0].Files[3]; got.Size != int64(len("ELF for "+want)) {
+			t.Fatalf("%s: got the image of another platform (binary %+v)", p, got)
+		}
+	}
+	cfgArch := func(p string) string {
+		img, err := ImageForPlatform(idx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cf.Architecture + "/" + cf.Variant
+	}
+	if got := cfgArch("linux/arm/v7"); got != "arm/v7" {
+		t.Fatalf("linux/arm/v7 resolved to %s", got)
+	}
+
+	for _, tc := range []struct{ platform, errHas string }{
+		{"linux/arm/v6", "no image for platform linux/arm/v6; available: linux/amd64, linux/arm64, linux/arm/v7"},
+		{"linux/arm", "no image for platform linux/arm; available:"},
+		{"linux/riscv64", "available: linux/amd64, linux/arm64, linux/arm/v7"},
+		{"amd64", "invalid platform"},
+		{"", "invalid platform"},
+		{"linux/arm/v7/x", "invalid platform"},
+	} {
+		_, err := ImageForPlatform(idx, tc.platform)
+		if err == nil || !strings.Contains(err.Error(), tc.errHas) {
+			t.Errorf("ImageForPlatform(%q) error %v, want one containing %q", tc.platform, err, tc.errHas)
+		}
+	}
+}
+
+func TestImagesTakesPlatformFromConfigAndSkipsAttestations(t *testing.T) {
+	attestation := image(t, "unknown/unknown", gzLayer(t, file("intoto.json", "{}")))
+	idx := mutate.AppendManifests(empty.Index,
+		// No platform on the descriptor: it must come from the config.
+		mutate.IndexAddendum{Add: binaryImage(t, "linux/arm/v7")},
+		mutate.IndexAddendum{Add: attestation, Descriptor: v1.Descriptor{
+			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
+			Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest"},
+		}},
+	)
+	imgs, err := Images(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imgs) != 1 || imgs[0].Platform != "linux/arm/v7" {
+		t.Fatalf("Images = %+v, want only linux/arm/v7", imgs)
+	}
+	if _, err := ImageForPlatform(idx, "linux/arm/v7"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestImageForPlatformAmbiguous(t *testing.T) {
+	a := index(t, "linux/amd64")
+	b := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{
+		Add:        image(t, "linux/amd64", gzLayer(t, file("other", "x"))),
+		Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}},
+	})
+	outer := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: a, Descriptor: v1.Descriptor{MediaType: types.OCIImageIndex}},
+		mutate.IndexAddendum{Add: b, Descriptor: v1.Descriptor{MediaType: types.OCIImageIndex}},
+	)
+	_, err := ImageForPlatform(outer, "linux/amd64")
+	if err == nil || !strings.Contains(err.Error(), "ambiguous: 2 different images") {
+		t.Fatalf("error %v, want an ambiguity error", err)
+	}
+}
+
+func TestLoadDockerTarball(t *testing.T) {
+	img := image(t, "linux/arm/v7", rawLayer(t, file("a", "b")))
+	got, err := LoadDockerTarball(dockerArchive(t, img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := got.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := platformKey(*cf.Platform()); p != "linux/arm/v7" {
+		t.Fatalf("platform %s", p)
+	}
+	if _, err := LoadDockerTarball(tarDir(t, ociLayout(t, index(t, "linux/amd64"), false), "")); err == nil {
+		t.Fatal("an OCI archive loaded as a docker-archive")
+	}
+}
+
+func notATar(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "text.tar")
+	if err := os.WriteFile(p, []byte(strings.Repeat("not a tar archive\n", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
