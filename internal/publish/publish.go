@@ -90,6 +90,9 @@ func Publish(ctx context.Context, idx v1.ImageIndex, repo, tag string, opts ...r
 	if err != nil {
 		return Result{}, fmt.Errorf("publish: reading the index: %w", err)
 	}
+	if len(im.Manifests) == 0 {
+		return Result{}, fmt.Errorf("publish: the index for %s lists no images", ref)
+	}
 	res := Result{Ref: ref.String(), Digest: want.String(), StableRef: stable.String()}
 	for _, d := range im.Manifests {
 		p := ""

@@ -344,6 +344,9 @@ func TestPublishRejectsBadInput(t *testing.T) {
 			t.Errorf("Publish(%q, %q) error %v, want one containing %q", tc.repo, tc.tag, err, tc.errHas)
 		}
 	}
+	if _, err := Publish(context.Background(), empty.Index, s.repo(), "v1.104.5-mt.1"); err == nil || !strings.Contains(err.Error(), "lists no images") {
+		t.Errorf("empty index: error %v", err)
+	}
 	if r := s.allRequests(); len(r) != 0 {
 		t.Fatalf("bad input reached the registry: %v", r)
 	}
