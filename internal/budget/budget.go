@@ -8,24 +8,22 @@ import (
 	"strconv"
 	"strings"
 
+	"dagger/mikrotik-tailscale/internal/ocicheck"
 	"dagger/mikrotik-tailscale/internal/platform"
 )
 
-// Budget caps one platform's image: Compressed is the sum of the gzip'd
-// layer blobs (what a router downloads), Uncompressed the sum of the layer
-// tars (about what the extracted rootfs occupies on flash).
-type Budget struct {
-	Compressed   int64 `json:"compressed"`
-	Uncompressed int64 `json:"uncompressed"`
-}
+// Budget caps one platform's image: MaxCompressed is the sum of the
+// gzip'd layer blobs (what a router downloads), MaxUncompressed the sum of
+// the layer tars (about what the extracted rootfs occupies on flash).
+type Budget = ocicheck.Budget
 
 // Defaults are the sizes measured by the host suite (report.json,
 // image_gzip_bytes and layer tar bytes) plus about 3 %, so a real
 // regression fails while routine upstream growth within a release does not.
 var Defaults = map[string]Budget{
-	"amd64":  {Compressed: 4_740_000, Uncompressed: 4_780_000},
-	"arm64":  {Compressed: 3_940_000, Uncompressed: 3_990_000},
-	"arm/v7": {Compressed: 3_900_000, Uncompressed: 3_950_000},
+	"amd64":  {MaxCompressed: 4_740_000, MaxUncompressed: 4_780_000},
+	"arm64":  {MaxCompressed: 3_940_000, MaxUncompressed: 3_990_000},
+	"arm/v7": {MaxCompressed: 3_900_000, MaxUncompressed: 3_950_000},
 }
 
 // Parse applies overrides of the form ARCH=COMPRESSED/UNCOMPRESSED to the
@@ -48,10 +46,10 @@ func Parse(overrides []string) (map[string]Budget, error) {
 			return nil, fmt.Errorf("budget %q: expected COMPRESSED/UNCOMPRESSED after %s=", o, arch)
 		}
 		b := out[a.Name]
-		if b.Compressed, err = size(c, b.Compressed); err != nil {
+		if b.MaxCompressed, err = size(c, b.MaxCompressed); err != nil {
 			return nil, fmt.Errorf("budget %q: %w", o, err)
 		}
-		if b.Uncompressed, err = size(u, b.Uncompressed); err != nil {
+		if b.MaxUncompressed, err = size(u, b.MaxUncompressed); err != nil {
 			return nil, fmt.Errorf("budget %q: %w", o, err)
 		}
 		out[a.Name] = b

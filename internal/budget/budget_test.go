@@ -8,7 +8,7 @@ import (
 func TestDefaultsCoverEverySupportedArch(t *testing.T) {
 	for _, a := range []string{"amd64", "arm64", "arm/v7"} {
 		b, ok := Defaults[a]
-		if !ok || b.Compressed <= 0 || b.Uncompressed <= 0 {
+		if !ok || b.MaxCompressed <= 0 || b.MaxUncompressed <= 0 {
 			t.Errorf("no sane default budget for %s: %+v", a, b)
 		}
 	}
@@ -21,7 +21,7 @@ func TestParseOverrides(t *testing.T) {
 	}
 	want := map[string]Budget{
 		"arm64":  {4_000_000, 4_200_000},
-		"arm/v7": {Defaults["arm/v7"].Compressed, 4 << 20},
+		"arm/v7": {Defaults["arm/v7"].MaxCompressed, 4 << 20},
 		"amd64":  {5_000_000, 5_100_000},
 	}
 	for a, w := range want {
