@@ -14,8 +14,9 @@ import (
 	"dagger/mikrotik-tailscale/internal/platform"
 )
 
-// bbRootfs lays out the image's BusyBox part in a fresh directory: only
-// bin/busybox (the UPX'd binary, as shipped) and the recipe's symlinks.
+// bbRootfs lays out the image's BusyBox part in a fresh directory as
+// busybox.go does: only bin/busybox (the UPX'd binary, as shipped) and the
+// symlinks the recipe's LinkArgs creates.
 func bbRootfs(t *testing.T, b *bbBuild, name string) string {
 	t.Helper()
 	root := filepath.Join(scratchDir(t, "busybox-rootfs"), name)
@@ -24,10 +25,13 @@ func bbRootfs(t *testing.T, b *bbBuild, name string) string {
 		t.Fatal(err)
 	}
 	copyFile(t, b.UPX, filepath.Join(root, busybox.InstallPath), 0o755)
-	for _, l := range busybox.Links(b.Applets) {
-		if err := os.Symlink(l.Target, filepath.Join(root, l.Path)); err != nil {
-			t.Fatal(err)
-		}
+	mustRun(t, root, nil, time.Minute, busybox.LinkArgs(b.Applets)...)
+	entries, err := os.ReadDir(filepath.Join(root, filepath.Dir(busybox.InstallPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(b.Applets)+1 {
+		t.Fatalf("rootfs bin/ has %d entries, want busybox + %d applets", len(entries), len(b.Applets))
 	}
 	return root
 }

@@ -3,6 +3,7 @@ package busybox
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -111,6 +112,32 @@ func Links(applets []string) []Link {
 	return out
 }
 
+// LinkArgs creates the symlink farm; run it in the output root, after
+// InstallPath is in place. One shell, one `ln -s` per applet (names such
+// as `[` are quoted).
+func LinkArgs(applets []string) []string {
+	var b strings.Builder
+	b.WriteString("set -e")
+	for _, l := range Links(applets) {
+		fmt.Fprintf(&b, "\nln -s %s %s", shellQuote(l.Target), shellQuote(l.Path))
+	}
+	return []string{"sh", "-c", b.String()}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// NprocArgs prints the build machine's CPU count (make's -j).
+func NprocArgs() []string { return []string{"nproc"} }
+
+// ParseJobs reads NprocArgs output.
+func ParseJobs(out string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("nproc: cannot parse %q", strings.TrimSpace(out))
+	}
+	return n, nil
+}
+
 // ListArgs prints the applets compiled in, one per line; run it on the
 // built binary (path) to compare against the list.
 func ListArgs(binary string) []string { return []string{binary, "--list"} }
@@ -136,6 +163,7 @@ func CheckList(out string, applets []string) error {
 			extra = append(extra, a)
 		}
 	}
+	sort.Strings(extra)
 	if len(missing)+len(extra) > 0 {
 		return fmt.Errorf("busybox --list differs from %s: missing %v, not listed %v", ListFile, missing, extra)
 	}

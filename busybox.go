@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"dagger/mikrotik-tailscale/internal/busybox"
+	"dagger/mikrotik-tailscale/internal/dagger"
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+)
+
+const (
+	bbWork = "/src"
+	bbOut  = "/out"
+)
+
+var bbSrc = path.Join(bbWork, busybox.SrcDir(pins.BusyBoxVersion))
+
+// Busybox builds the image's debug toolbox for one platform: a static,
+// UPX-compressed BusyBox with exactly the applets of
+// busybox-applets.config, each with upstream's default features. Returns
+// a directory with bin/busybox and one symlink bin/<applet> -> busybox per
+// applet.
+func (m *MikrotikTailscale) Busybox(
+	ctx context.Context,
+	// Target platform: amd64, arm64 or arm/v7 (linux/ prefix and aliases
+	// such as aarch64, armv7, x86_64 accepted).
+	// +default="arm64"
+	arch string,
+) (*dagger.Directory, error) {
+	a, err := platform.Parse(arch)
+	if err != nil {
+		return nil, err
+	}
+	listText, err := m.Source.File(busybox.ListFile).Contents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := busybox.ParseList(listText)
+	if err != nil {
+		return nil, err
+	}
+
+	src := busyboxSource(a)
+	scan, err := src.WithExec(busybox.SourceLinesArgs()).Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := busybox.ParseSource(scan)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := ix.Resolve(list)
+	if err != nil {
+		return nil, err
+	}
+	epochOut, err := src.WithExec(busybox.EpochArgs()).Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	epoch, err := busybox.ParseEpoch(epochOut)
+	if err != nil {
+		return nil, err
+	}
+	fragment, err := busybox.Fragment(busybox.Chosen, ix, sel)
+	if err != nil {
+		return nil, err
+	}
+
+	// Empty stdin: oldconfig fails instead of guessing if it has to ask.
+	configured := src.
+		With(withEnv(busybox.Env(epoch))).
+		WithNewFile(path.Join(bbSrc, busybox.FragmentPath), fragment).
+		WithExec(busybox.BaseConfigArgs()).
+		WithExec(busybox.OldconfigArgs())
+	final, err := configured.File(path.Join(bbSrc, ".config")).Contents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := busybox.CheckConfig(final, busybox.Chosen, ix, sel); err != nil {
+		return nil, err
+	}
+
+	nproc, err := src.WithExec(busybox.NprocArgs()).Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := busybox.ParseJobs(nproc)
+	if err != nil {
+		return nil, err
+	}
+	built := configured.WithExec(busybox.MakeArgs(busybox.Toolchain{}, jobs))
+	bin := path.Join(bbSrc, busybox.Binary)
+	listed, err := built.WithExec(busybox.ListArgs(bin)).Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := busybox.CheckList(listed, sel.Applets); err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Platform, err)
+	}
+
+	return dag.Container().
+		From(pins.AlpineImage).
+		WithFile(path.Join(bbOut, busybox.InstallPath), upx(built.File(bin)), dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithWorkdir(bbOut).
+		WithExec(busybox.LinkArgs(sel.Applets)).
+		Directory(bbOut), nil
+}
+
+// busyboxSource is the alpine build container for the target platform
+// (emulated unless native) with the pinned release unpacked in bbSrc. The
+// tarball is checked against pins.BusyBoxSHA256 before it is unpacked.
+func busyboxSource(a platform.Arch) *dagger.Container {
+	tarball := busybox.Tarball(pins.BusyBoxVersion)
+	return dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(a.Platform)}).
+		From(pins.AlpineImage).
+		WithExec(busybox.APKArgs()).
+		WithWorkdir(bbWork).
+		WithFile(path.Join(bbWork, tarball), dag.HTTP(busybox.URL(pins.BusyBoxVersion))).
+		WithNewFile(path.Join(bbWork, "SHA256SUMS"), busybox.SHA256Sums(pins.BusyBoxSHA256, tarball)).
+		WithExec(busybox.VerifyArgs("SHA256SUMS")).
+		WithExec(busybox.ExtractArgs(tarball)).
+		WithWorkdir(bbSrc)
+}
