@@ -20,9 +20,9 @@ func TestParseOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]Budget{
-		"arm64":  {4_000_000, 4_200_000},
-		"arm/v7": {Defaults["arm/v7"].MaxCompressed, 4 << 20},
-		"amd64":  {5_000_000, 5_100_000},
+		"arm64":  {MaxCompressed: 4_000_000, MaxUncompressed: 4_200_000},
+		"arm/v7": {MaxCompressed: Defaults["arm/v7"].MaxCompressed, MaxUncompressed: 4 << 20},
+		"amd64":  {MaxCompressed: 5_000_000, MaxUncompressed: 5_100_000},
 	}
 	for a, w := range want {
 		if got[a] != w {

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"dagger/mikrotik-tailscale/internal/budget"
+	"dagger/mikrotik-tailscale/internal/checkreport"
+	"dagger/mikrotik-tailscale/internal/dagger"
+	"dagger/mikrotik-tailscale/internal/features"
+	"dagger/mikrotik-tailscale/internal/layout"
+	"dagger/mikrotik-tailscale/internal/ocicheck"
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+	"dagger/mikrotik-tailscale/internal/smoke"
+)
+
+// PrCheck is the required status check for pull requests. It builds every
+// platform and fails, with a report of every check, when the Go version
+// guard fails, the feature catalogue disagrees with upstream (or upstream
+// added a feature nobody reviewed), tailscale.combined is not in exactly
+// one layer, a path sits in two layers, an image exceeds its size budget,
+// the RouterOS tarball is not importable, the compiled-in features differ
+// from the recipe, or the smoke run inside the image fails (daemon starts,
+// status says logged out, routes and exit node can be set, version
+// matches, the shell runs a pipeline).
+func (m *MikrotikTailscale) PrCheck(
+	ctx context.Context,
+	// Report format: markdown, json, or github (workflow-command
+	// annotations plus the markdown report).
+	// +default="markdown"
+	format string,
+	// Size budget overrides, ARCH=COMPRESSED/UNCOMPRESSED, e.g.
+	// arm64=4MB/4.2MB. Defaults: the measured sizes plus about 3 %.
+	// +optional
+	budgets []string,
+	// Only report upstream features nobody has reviewed yet, instead of
+	// failing on them.
+	// +optional
+	allowUnreviewed bool,
+) (string, error) {
+	f, err := checkreport.ParseFormat(format)
+	if err != nil {
+		return "", err
+	}
+	limits, err := budget.Parse(budgets)
+	if err != nil {
+		return "", err
+	}
+	rep := checkreport.Report{Title: "mikrotik-tailscale PR check (Tailscale " + pins.TailscaleVersion + ")"}
+	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed)
+
+	var out bytes.Buffer
+	if err := rep.Render(&out, f, func(string) string { return "" }); err != nil {
+		return "", err
+	}
+	if !rep.Passed() {
+		return "", fmt.Errorf("%d of %d checks failed\n%s", len(rep.Failed()), len(rep.Checks), out.String())
+	}
+	return out.String(), nil
+}
+
+func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool) []checkreport.Check {
+	src, err := tailscaleSource(ctx)
+	checks := []checkreport.Check{result("Tailscale source and Go version guard", "", err)}
+	if err != nil {
+		return checks
+	}
+	review, err := featureReview(ctx, src)
+	checks = append(checks, result("feature catalogue matches upstream featuretags", "", err))
+	if err != nil {
+		return checks
+	}
+	var unreviewed error
+	if len(review.Unreviewed) > 0 {
+		unreviewed = fmt.Errorf("not yet reviewed (omitted, decide in internal/features/catalog.go): %s", strings.Join(review.Unreviewed, ", "))
+	}
+	c := result("every upstream feature reviewed", "", unreviewed)
+	if allowUnreviewed && unreviewed != nil {
+		c.Passed, c.Detail = true, "allowed: "+c.Detail
+	}
+	checks = append(checks, c)
+
+	perArch := make([][]checkreport.Check, len(platform.All()))
+	var wg sync.WaitGroup
+	for i, a := range platform.All() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			perArch[i] = m.archChecks(ctx, a, review, limits[a.Name])
+		}()
+	}
+	wg.Wait()
+	for _, cs := range perArch {
+		checks = append(checks, cs...)
+	}
+	return checks
+}
+
+// archChecks builds one platform's image and checks it.
+func (m *MikrotikTailscale) archChecks(ctx context.Context, a platform.Arch, review features.Review, limit ocicheck.Budget) []checkreport.Check {
+	ctr, err := m.Build(ctx, a.Name, "", "", "", "")
+	if err != nil {
+		return []checkreport.Check{result("image builds", a.Name, err)}
+	}
+	var checks []checkreport.Check
+
+	img, err := exportedImage(ctx, ctr)
+	if err != nil {
+		return append(checks, result("image exports as OCI", a.Name, err))
+	}
+	checks = append(checks,
+		result("tailscale.combined in exactly one layer", a.Name, ocicheck.CheckSingleLayer(img, layout.Binary)),
+		result("no path in two layers", a.Name, ocicheck.CheckNoDuplicates(img)),
+		resultDetail("size budget", a.Name, ocicheck.CheckBudgets(img, limit),
+			fmt.Sprintf("compressed %s (max %s), uncompressed %s (max %s)",
+				ocicheck.Bytes(img.Compressed), ocicheck.Bytes(limit.MaxCompressed),
+				ocicheck.Bytes(img.Uncompressed), ocicheck.Bytes(limit.MaxUncompressed))),
+	)
+
+	checks = append(checks, result("RouterOS tarball importable", a.Name, checkRouterOSTarball(ctx, ctr)))
+
+	info, err := ctr.WithExec([]string{"/" + layout.BinDir + "/tailscale", "debug", "go-buildinfo"}).Stdout(ctx)
+	if err == nil {
+		var tags []string
+		if tags, err = features.TagsFromBuildInfo(info); err == nil {
+			if d := features.Diff(review.Tags, tags); len(d) > 0 {
+				err = fmt.Errorf("compiled-in tags differ from the recipe: %s", strings.Join(d, ", "))
+			}
+		}
+	}
+	checks = append(checks, result("compiled-in features equal the recipe", a.Name, err))
+
+	checks = append(checks, result("smoke run in the image", a.Name, smokeRun(ctx, ctr)))
+	return checks
+}
+
+// exportedImage inspects the image exactly as it would be published.
+func exportedImage(ctx context.Context, ctr *dagger.Container) (ocicheck.Report, error) {
+	path, cleanup, err := exportFile(ctx, ctr.AsTarball(dagger.ContainerAsTarballOpts{
+		ForcedCompression: dagger.ImageLayerCompressionGzip,
+	}), "image.tar")
+	if err != nil {
+		return ocicheck.Report{}, err
+	}
+	defer cleanup()
+	idx, err := ocicheck.LoadIndexFromOCITar(path)
+	if err != nil {
+		return ocicheck.Report{}, err
+	}
+	imgs, err := ocicheck.Images(idx)
+	if err != nil {
+		return ocicheck.Report{}, err
+	}
+	if len(imgs) != 1 {
+		return ocicheck.Report{}, fmt.Errorf("expected one platform image, found %d", len(imgs))
+	}
+	return ocicheck.Inspect(imgs[0].Image)
+}
+
+// checkRouterOSTarball exports the tarball `dagger call tarball` returns
+// and checks RouterOS can import it.
+func checkRouterOSTarball(ctx context.Context, ctr *dagger.Container) error {
+	path, cleanup, err := exportFile(ctx, routerOSTarball(ctr), "routeros.tar")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return ocicheck.CheckRouterOSTarball(path)
+}
+
+// smokeRun runs the smoke script inside the image. tailscaled needs
+// CAP_NET_ADMIN and a TUN device, as on the router.
+func smokeRun(ctx context.Context, ctr *dagger.Container) error {
+	run := ctr.
+		WithMountedTemp("/"+layout.SocketDir).
+		WithExec([]string{"/bin/sh", "-c", smoke.Script(strings.TrimPrefix(pins.TailscaleVersion, "v"))},
+			dagger.ContainerWithExecOpts{InsecureRootCapabilities: true, Expect: dagger.ReturnTypeAny})
+	out, err := run.Stdout(ctx)
+	if err != nil {
+		return err
+	}
+	if !smoke.Passed(out) {
+		return fmt.Errorf("%s", strings.TrimSpace(out))
+	}
+	return nil
+}
+
+// exportFile writes a Dagger file into this function's own filesystem so
+// Go code can read it; cleanup removes it.
+func exportFile(ctx context.Context, f *dagger.File, name string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "mikrotik-tailscale-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	path, err := f.Export(ctx, dir+"/"+name)
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return path, cleanup, nil
+}
+
+func result(name, arch string, err error) checkreport.Check {
+	return resultDetail(name, arch, err, "")
+}
+
+// resultDetail records a check; detail describes a pass, the error a fail.
+func resultDetail(name, arch string, err error, detail string) checkreport.Check {
+	c := checkreport.Check{Name: name, Arch: arch, Passed: err == nil, Detail: detail}
+	if err != nil {
+		c.Detail = err.Error()
+	}
+	return c
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"dagger/mikrotik-tailscale/internal/dagger"
+	"dagger/mikrotik-tailscale/internal/gitea"
+	"dagger/mikrotik-tailscale/internal/layout"
+	"dagger/mikrotik-tailscale/internal/ocicheck"
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+	"dagger/mikrotik-tailscale/internal/publish"
+	"dagger/mikrotik-tailscale/internal/release"
+)
+
+// Release builds every platform, publishes the multi-platform image as
+// <repository>:<tag> and, only after that push succeeded, moves
+// <repository>:stable to it. An existing tag is never overwritten: a re-run
+// with identical content is a no-op, different content is refused. Returns
+// the digests as JSON.
+//
+// +cache="never"
+func (m *MikrotikTailscale) Release(
+	ctx context.Context,
+	// Release tag v<tailscale>-mt.<N>, e.g. v1.104.5-mt.1; the Tailscale
+	// part must equal the pinned version.
+	tag string,
+	// Image repository, e.g. gitea.example.com/owner/mikrotik-tailscale.
+	repository string,
+	// Registry user name.
+	username string,
+	// Registry password or token (env:NAME, file:PATH, vault://...).
+	password *dagger.Secret,
+	// Commit hash for the revision label.
+	// +optional
+	revision string,
+	// Commit time (RFC 3339) for the created label and file timestamps.
+	// +optional
+	created string,
+	// Repository URL for the source label.
+	// +optional
+	sourceURL string,
+) (string, error) {
+	if _, err := release.ValidateForRelease(tag, pins.TailscaleVersion); err != nil {
+		return "", err
+	}
+	var variants []*dagger.Container
+	for _, a := range platform.All() {
+		ctr, err := m.Build(ctx, a.Name, tag, revision, created, sourceURL)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", a.Name, err)
+		}
+		variants = append(variants, ctr)
+	}
+	path, cleanup, err := exportFile(ctx, variants[0].AsTarball(dagger.ContainerAsTarballOpts{
+		PlatformVariants:  variants[1:],
+		ForcedCompression: dagger.ImageLayerCompressionGzip,
+	}), "release.tar")
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	idx, err := ocicheck.LoadIndexFromOCITar(path)
+	if err != nil {
+		return "", err
+	}
+	if err := checkLayers(idx); err != nil {
+		return "", fmt.Errorf("refusing to publish: %w", err)
+	}
+	pw, err := password.Plaintext(ctx)
+	if err != nil {
+		return "", err
+	}
+	res, err := publish.Publish(ctx, idx, repository, tag, publish.BasicAuth(username, pw))
+	if err != nil {
+		return "", err
+	}
+	out, err := json.MarshalIndent(res, "", "  ")
+	return string(out), err
+}
+
+// checkLayers re-checks the layer rules on what is about to be pushed.
+func checkLayers(idx v1.ImageIndex) error {
+	imgs, err := ocicheck.Images(idx)
+	if err != nil {
+		return err
+	}
+	if len(imgs) != len(platform.All()) {
+		return fmt.Errorf("index has %d platform images, want %d", len(imgs), len(platform.All()))
+	}
+	for _, pi := range imgs {
+		r, err := ocicheck.Inspect(pi.Image)
+		if err != nil {
+			return fmt.Errorf("%s: %w", pi.Platform, err)
+		}
+		if err := ocicheck.CheckSingleLayer(r, layout.Binary); err != nil {
+			return fmt.Errorf("%s: %w", pi.Platform, err)
+		}
+		if err := ocicheck.CheckNoDuplicates(r); err != nil {
+			return fmt.Errorf("%s: %w", pi.Platform, err)
+		}
+	}
+	return nil
+}
+
+// ReleaseTag creates the git tag v<tailscale>-mt.1 for the pinned
+// Tailscale version when no v<tailscale>-mt.* tag exists yet (run on every
+// push to main; a Renovate bump thus releases automatically). It never
+// creates mt.2 or later: those are deliberate, manual releases. Idempotent.
+//
+// +cache="never"
+func (m *MikrotikTailscale) ReleaseTag(
+	ctx context.Context,
+	// Gitea (or Forgejo) base URL, e.g. https://gitea.example.com.
+	giteaURL string,
+	// Repository as owner/name.
+	repository string,
+	// API token allowed to create tags (env:NAME, file:PATH, vault://...).
+	token *dagger.Secret,
+	// Commit to tag: the pushed main commit (Woodpecker: $CI_COMMIT_SHA).
+	commit string,
+) (string, error) {
+	tok, err := token.Plaintext(ctx)
+	if err != nil {
+		return "", err
+	}
+	c, err := gitea.NewClient(giteaURL, repository, tok)
+	if err != nil {
+		return "", err
+	}
+	existing, err := c.Tags(ctx)
+	if err != nil {
+		return "", err
+	}
+	tag, create, err := release.AutoTag(pins.TailscaleVersion, existing)
+	if err != nil {
+		return "", err
+	}
+	if !create {
+		return fmt.Sprintf("nothing to do: %s already released as %s", pins.TailscaleVersion, tag), nil
+	}
+	msg := "Tailscale " + pins.TailscaleVersion
+	if err := c.CreateTag(ctx, tag, commit, msg); err != nil {
+		// A concurrent run may have won the race; that is success too.
+		if again, lerr := c.Tags(ctx); lerr == nil {
+			if _, create, _ := release.AutoTag(pins.TailscaleVersion, again); !create {
+				return "created concurrently: " + tag, nil
+			}
+		}
+		return "", err
+	}
+	return "created " + tag + " at " + commit, nil
+}
