@@ -36,38 +36,16 @@ func bbRootfs(t *testing.T, b *bbBuild, name string) string {
 	return root
 }
 
-// bbChroot runs script with /bin/sh of root inside fresh user, mount, pid
-// and network namespaces, with an empty environment (no PATH). Arm
-// binaries run through qemu-user: binfmt_misc is mounted privately in the
-// user namespace (Linux >= 6.7 gives each user namespace its own) and
-// Debian's qemu-user-static registration is loaded with its F flag, so the
-// kernel holds the interpreter open and the chroot needs no qemu inside.
-// The host's binfmt_misc is never touched. withProc mounts a /proc for the
-// chroot's pid namespace; without it the chroot has no /proc at all.
+// bbChroot runs script in a chroot of root (see chrootRun). withProc
+// mounts a /proc for the chroot's pid namespace; without it the chroot has
+// no /proc at all.
 func bbChroot(t *testing.T, a platform.Arch, root string, withProc bool, script string) result {
 	t.Helper()
-	setup := []string{"set -e"}
-	if a.Qemu != "" {
-		conf := "/usr/lib/binfmt.d/" + strings.TrimSuffix(a.Qemu, "-static") + ".conf"
-		if _, err := os.Stat(conf); err != nil {
-			t.Fatalf("binfmt registration for %s: %v (qemu-user-static, installed by tests/run-all.sh)", a.Name, err)
-		}
-		setup = append(setup,
-			"mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc",
-			"cat "+conf+" >/proc/sys/fs/binfmt_misc/register")
-	}
-	// Bind root onto itself so / is a mount point in the chroot, as in a
-	// container (df finds it in /proc/mounts); /proc goes on top of that.
-	setup = append(setup, `mount --bind "$1" "$1"`)
+	setup := []string{`if [ -d "$1/proc" ]; then rmdir "$1/proc"; fi`}
 	if withProc {
-		setup = append(setup, `mkdir -p "$1/proc"`, `mount -t proc proc "$1/proc"`)
-	} else {
-		setup = append(setup, `if [ -d "$1/proc" ]; then rmdir "$1/proc"; fi`)
+		setup = []string{`mkdir -p "$1/proc"`, `mount -t proc proc "$1/proc"`}
 	}
-	setup = append(setup, `exec env -i "$(command -v chroot)" "$1" /bin/sh -c "$2"`)
-	return run(t, "", os.Environ(), 10*time.Minute,
-		"unshare", "--user", "--map-root-user", "--mount", "--pid", "--net", "--fork", "--kill-child",
-		"--", "/bin/sh", "-c", strings.Join(setup, "\n"), "bbchroot", root, script)
+	return chrootRun(t, a, root, setup, script)
 }
 
 // bbSections splits output made of "=== name" headers and "=== rc N"

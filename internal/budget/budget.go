@@ -17,13 +17,14 @@ import (
 // the layer tars (about what the extracted rootfs occupies on flash).
 type Budget = ocicheck.Budget
 
-// Defaults are the sizes measured by the host suite (report.json,
-// image_gzip_bytes and layer tar bytes) plus about 3 %, so a real
-// regression fails while routine upstream growth within a release does not.
+// Defaults are the sizes measured by the host suite (report.json:
+// image_gzip_bytes and image_tar_bytes, Tailscale 1.104.5, BusyBox 1.37.0)
+// plus about 3 %, so a real regression fails while small upstream growth
+// does not. TestImageLayers checks the host-built layers against them.
 var Defaults = map[string]Budget{
-	"amd64":  {MaxCompressed: 4_740_000, MaxUncompressed: 4_780_000},
-	"arm64":  {MaxCompressed: 3_940_000, MaxUncompressed: 3_990_000},
-	"arm/v7": {MaxCompressed: 3_900_000, MaxUncompressed: 3_950_000},
+	"amd64":  {MaxCompressed: 4_750_000, MaxUncompressed: 4_910_000},
+	"arm64":  {MaxCompressed: 3_940_000, MaxUncompressed: 4_100_000},
+	"arm/v7": {MaxCompressed: 3_920_000, MaxUncompressed: 4_080_000},
 }
 
 // Parse applies overrides of the form ARCH=COMPRESSED/UNCOMPRESSED to the

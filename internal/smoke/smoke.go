@@ -28,6 +28,12 @@ log=/%[1]s/smoke-tailscaled.log
 sock=%[2]s
 fail() { echo "SMOKE FAIL: $*"; echo "--- tailscaled log (tail)"; tail -n 30 "$log"; kill "$pid" 2>/dev/null; exit 1; }
 
+# tailscaled needs a TUN device; RouterOS provides one, a bare runtime
+# may not (the script runs with CAP_MKNOD where it has to create it).
+if [ ! -c /dev/net/tun ]; then
+	mkdir -p /dev/net && mknod /dev/net/tun c 10 200 || fail "no /dev/net/tun and cannot create it"
+fi
+
 %[3]s >"$log" 2>&1 &
 pid=$!
 i=0
@@ -75,4 +81,4 @@ func Passed(out string) bool {
 }
 
 // Applets are the BusyBox applets the script needs in the image.
-var Applets = []string{"sh", "sleep", "kill", "tail", "head", "tr", "wc", "cat"}
+var Applets = []string{"sh", "sleep", "kill", "tail", "head", "tr", "wc", "cat", "mkdir", "mknod"}

@@ -1,6 +1,9 @@
 package smoke
 
 import (
+	"slices"
+
+	"dagger/mikrotik-tailscale/internal/busybox"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,5 +58,23 @@ func TestScriptFailsWhenDaemonDies(t *testing.T) {
 func TestPassed(t *testing.T) {
 	if !Passed("ok: x\nSMOKE OK\n") || Passed("SMOKE OK\nSMOKE FAIL: y") {
 		t.Fatal("Passed misreads output")
+	}
+}
+
+// The image's applet list must keep everything the script runs.
+func TestAppletListHasWhatTheScriptNeeds(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join("..", "..", busybox.ListFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := busybox.ParseList(string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := busybox.Names(list)
+	for _, a := range Applets {
+		if !slices.Contains(names, a) {
+			t.Errorf("%s lacks %q, which the smoke script runs", busybox.ListFile, a)
+		}
 	}
 }
