@@ -155,3 +155,32 @@ func (m *MikrotikTailscale) ReleaseTag(
 	}
 	return "created " + tag + " at " + commit, nil
 }
+
+// Rollback points <repository>:stable at an already published release tag
+// (routers following :stable then recreate their container with it).
+// Release tags are immutable; only :stable moves. Returns the digests as
+// JSON.
+//
+// +cache="never"
+func (m *MikrotikTailscale) Rollback(
+	ctx context.Context,
+	// The published release to make stable again, e.g. v1.102.4-mt.2.
+	tag string,
+	// Image repository, e.g. gitea.example.com/owner/mikrotik-tailscale.
+	repository string,
+	// Registry user name.
+	username string,
+	// Registry password or token (env:NAME, file:PATH, vault://...).
+	password *dagger.Secret,
+) (string, error) {
+	pw, err := password.Plaintext(ctx)
+	if err != nil {
+		return "", err
+	}
+	res, err := publish.Rollback(ctx, repository, tag, publish.BasicAuth(username, pw))
+	if err != nil {
+		return "", err
+	}
+	out, err := json.MarshalIndent(res, "", "  ")
+	return string(out), err
+}
