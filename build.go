@@ -47,11 +47,7 @@ func (m *MikrotikTailscale) Build(
 	if err != nil {
 		return nil, err
 	}
-	src, err := tailscaleSource(ctx)
-	if err != nil {
-		return nil, err
-	}
-	review, err := featureReview(ctx, src)
+	src, review, err := reviewedSource(ctx)
 	if err != nil {
 		return nil, err
 	}

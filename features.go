@@ -10,11 +10,7 @@ import (
 // review behind it: what is included and why, what is omitted and why,
 // and any upstream feature nobody has reviewed yet (kept out until then).
 func (m *MikrotikTailscale) Features(ctx context.Context) (string, error) {
-	src, err := tailscaleSource(ctx)
-	if err != nil {
-		return "", err
-	}
-	review, err := featureReview(ctx, src)
+	_, review, err := reviewedSource(ctx)
 	if err != nil {
 		return "", err
 	}

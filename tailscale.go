@@ -35,15 +35,22 @@ func (m *MikrotikTailscale) Tailscale(
 	if err != nil {
 		return nil, err
 	}
-	src, err := tailscaleSource(ctx)
-	if err != nil {
-		return nil, err
-	}
-	review, err := featureReview(ctx, src)
+	src, review, err := reviewedSource(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return upx(buildTailscale(src, a, review)), nil
+}
+
+// reviewedSource is the checked Tailscale source and its feature review:
+// what every build starts from.
+func reviewedSource(ctx context.Context) (*dagger.Container, features.Review, error) {
+	src, err := tailscaleSource(ctx)
+	if err != nil {
+		return nil, features.Review{}, err
+	}
+	review, err := featureReview(ctx, src)
+	return src, review, err
 }
 
 // buildTailscale cross-compiles the raw combined binary for one platform.

@@ -81,21 +81,10 @@ func image(t *testing.T, platform string, layers ...v1.Layer) v1.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := v1.ParsePlatform(platform)
-	if err != nil {
+	if _, err := v1.ParsePlatform(platform); err != nil {
 		t.Fatal(err)
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return withPlatform(t, img, platform)
 }
 
 // binaryImage is an image whose only layer holds a distinct binary.
