@@ -12,6 +12,7 @@ require (
 	go.opentelemetry.io/otel v1.43.0
 	go.opentelemetry.io/otel/trace v1.43.0
 	golang.org/x/mod v0.39.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

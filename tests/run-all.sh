@@ -47,6 +47,24 @@ GO_VERSION=$(sed -n 's/^const GoVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
 export GOTOOLCHAIN="go${GO_VERSION:?GoVersion not found in internal/pins/pins.go}"
 go version
 
+# Renovate's own config validator and extractor (tests/renovate_test.go),
+# from the npm registry, the same version .woodpecker/renovate.yaml runs.
+# Renovate 39 needs Node.js >= 20.15.1; bookworm's own nodejs is 18.
+# renovate: datasource=npm depName=renovate
+RENOVATE_VERSION=39.264.1
+if ! command -v node >/dev/null; then
+  apt-get install -y -qq --no-install-recommends nodejs >/dev/null
+fi
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 15) ? 0 : 1)'; then
+  echo "Renovate $RENOVATE_VERSION needs Node.js >= 20.15.1, found $(node --version) (Debian bookworm's nodejs is 18.x, too old): install Node.js 20 or 22 with npm, e.g. from NodeSource, and re-run" >&2
+  exit 1
+fi
+command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends npm >/dev/null
+export RENOVATE_PREFIX=/var/cache/mikrotik-tailscale/renovate-$RENOVATE_VERSION
+if [ "$("$RENOVATE_PREFIX/node_modules/.bin/renovate" --version 2>/dev/null)" != "$RENOVATE_VERSION" ]; then
+  npm install --prefix "$RENOVATE_PREFIX" --no-audit --no-fund --loglevel=error "renovate@$RENOVATE_VERSION"
+fi
+
 go build ./...
 go vet ./...
 go test -count=1 -timeout 85m ./...

@@ -1,0 +1,1002 @@
+package tests
+
+// The Woodpecker pipelines (.woodpecker/*.yaml) call the module through
+// `dagger call`. Nothing runs them here, so these tests check them against
+// the module's source: every function and flag a pipeline names must exist
+// (read from the root package with go/ast and named the way Dagger names
+// them), required arguments must be given, secrets must come from the
+// step's environment, and the engine/CLI image must be the engine version
+// dagger.json declares.
+
+import (
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/release"
+)
+
+// repoRoot is the repository checkout (the tests run in tests/).
+const repoRoot = ".."
+
+// daggerEngineImage is the engine image; it also ships the matching CLI.
+const daggerEngineImage = "registry.dagger.io/engine"
+
+// ---- Dagger's names ----
+
+// lowerCamel is strcase.ToLowerCamel from github.com/iancoleman/strcase
+// v0.3.0 (no acronyms configured), which the engine applies to Go function
+// and argument names (core/typedef.go, core/gqlformat.go).
+func lowerCamel(s string) string {
+	s = strings.TrimSpace(s)
+	var n strings.Builder
+	capNext, prevIsCap := false, false
+	for i, v := range []byte(s) {
+		vIsCap := v >= 'A' && v <= 'Z'
+		vIsLow := v >= 'a' && v <= 'z'
+		switch {
+		case capNext:
+			if vIsLow {
+				v -= 'a' - 'A'
+			}
+		case i == 0:
+			if vIsCap {
+				v += 'a' - 'A'
+			}
+		case prevIsCap && vIsCap:
+			v += 'a' - 'A'
+		}
+		prevIsCap = vIsCap
+		switch {
+		case vIsCap || vIsLow:
+			n.WriteByte(v)
+			capNext = false
+		case v >= '0' && v <= '9':
+			n.WriteByte(v)
+			capNext = true
+		default:
+			capNext = v == '_' || v == ' ' || v == '-' || v == '.'
+		}
+	}
+	return n.String()
+}
+
+// kebab is strcase.ToKebab (iancoleman/strcase v0.3.0), the dagger CLI's
+// cliName for commands and flags (cmd/dagger/module_inspect.go).
+func kebab(s string) string {
+	s = strings.TrimSpace(s)
+	var n strings.Builder
+	for i, v := range []byte(s) {
+		vIsCap := v >= 'A' && v <= 'Z'
+		vIsLow := v >= 'a' && v <= 'z'
+		if vIsCap {
+			v += 'a' - 'A'
+		}
+		if i+1 < len(s) {
+			next := s[i+1]
+			vIsNum := v >= '0' && v <= '9'
+			nextIsCap := next >= 'A' && next <= 'Z'
+			nextIsLow := next >= 'a' && next <= 'z'
+			nextIsNum := next >= '0' && next <= '9'
+			if (vIsCap && (nextIsLow || nextIsNum)) || (vIsLow && (nextIsCap || nextIsNum)) || (vIsNum && (nextIsCap || nextIsLow)) {
+				if vIsCap && nextIsLow && i > 0 && s[i-1] >= 'A' && s[i-1] <= 'Z' {
+					n.WriteByte('-')
+				}
+				n.WriteByte(v)
+				if vIsLow || vIsNum || nextIsNum {
+					n.WriteByte('-')
+				}
+				continue
+			}
+		}
+		if v == ' ' || v == '_' || v == '-' || v == '.' {
+			n.WriteByte('-')
+		} else {
+			n.WriteByte(v)
+		}
+	}
+	return n.String()
+}
+
+// cliName is what `dagger call` calls a Go function or parameter.
+func cliName(goName string) string { return kebab(lowerCamel(goName)) }
+
+// ---- the module's API, from the root package's source ----
+
+type daggerArg struct {
+	goName   string
+	isBool   bool
+	required bool
+}
+
+type daggerFunc struct {
+	goName string
+	args   map[string]daggerArg // by flag name
+	// returns an object (Container, File, ...): further words are calls on
+	// it, which these tests do not check. A scalar result ends the chain.
+	object bool
+	// an exported field of the main object, served without dispatch
+	field bool
+}
+
+type daggerModule struct {
+	object      string                // the main object's Go type
+	constructor map[string]daggerArg  // flags before the function name
+	funcs       map[string]daggerFunc // by command name
+}
+
+// loadDaggerModule reads the module's functions from the Go files of the
+// root package (not the generated dagger.gen.go) the way the Go SDK sees
+// them: exported methods of the main object and its exported fields;
+// arguments are optional with +optional, +default or +defaultPath.
+func loadDaggerModule(t testing.TB, root string) daggerModule {
+	t.Helper()
+	var meta struct {
+		Name string `json:"name"`
+	}
+	readJSON(t, filepath.Join(root, "dagger.json"), &meta)
+	mod := daggerModule{
+		object:      kebabToCamel(meta.Name),
+		constructor: map[string]daggerArg{},
+		funcs:       map[string]daggerFunc{},
+	}
+	paths, err := filepath.Glob(filepath.Join(root, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.go") || filepath.Base(p) == "dagger.gen.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			switch d := decl.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					if d.Name.Name == "New" {
+						mod.constructor = funcArgs(f, d.Type)
+					}
+					continue
+				}
+				if !d.Name.IsExported() || receiverType(d.Recv) != mod.object {
+					continue
+				}
+				mod.funcs[cliName(d.Name.Name)] = daggerFunc{
+					goName: d.Name.Name,
+					args:   funcArgs(f, d.Type),
+					object: returnsObject(d.Type),
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					ts, ok := spec.(*ast.TypeSpec)
+					if !ok || ts.Name.Name != mod.object {
+						continue
+					}
+					st, ok := ts.Type.(*ast.StructType)
+					if !ok {
+						continue
+					}
+					for _, field := range st.Fields.List {
+						if field.Doc != nil && strings.Contains(field.Doc.Text(), "+private") {
+							continue
+						}
+						for _, name := range field.Names {
+							if name.IsExported() {
+								mod.funcs[cliName(name.Name)] = daggerFunc{goName: name.Name, args: map[string]daggerArg{}, object: isObjectType(field.Type), field: true}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(mod.funcs) == 0 {
+		t.Fatalf("no functions of %s found in %s/*.go", mod.object, root)
+	}
+	return mod
+}
+
+// kebabToCamel is the main object's name: strcase.ToCamel of dagger.json's name.
+func kebabToCamel(s string) string {
+	l := lowerCamel(s)
+	if l == "" {
+		return l
+	}
+	return strings.ToUpper(l[:1]) + l[1:]
+}
+
+func receiverType(recv *ast.FieldList) string {
+	if recv == nil || len(recv.List) == 0 {
+		return ""
+	}
+	typ := recv.List[0].Type
+	if star, ok := typ.(*ast.StarExpr); ok {
+		typ = star.X
+	}
+	if id, ok := typ.(*ast.Ident); ok {
+		return id.Name
+	}
+	return ""
+}
+
+// funcArgs lists a function's parameters by flag name; a parameter's
+// pragmas are the comments between the previous parameter and it.
+func funcArgs(f *ast.File, ft *ast.FuncType) map[string]daggerArg {
+	args := map[string]daggerArg{}
+	prevEnd := ft.Params.Opening
+	for _, field := range ft.Params.List {
+		var pragmas strings.Builder
+		for _, cg := range f.Comments {
+			if cg.Pos() > prevEnd && cg.End() <= field.Pos() {
+				pragmas.WriteString(cg.Text())
+			}
+		}
+		prevEnd = field.End()
+		if isContext(field.Type) {
+			continue
+		}
+		p := pragmas.String()
+		optional := strings.Contains(p, "+optional") || strings.Contains(p, "+default=") ||
+			strings.Contains(p, "+defaultPath=") || isOptionalType(field.Type)
+		for _, name := range field.Names {
+			args[cliName(name.Name)] = daggerArg{goName: name.Name, isBool: isIdent(field.Type, "bool"), required: !optional}
+		}
+	}
+	return args
+}
+
+func isContext(e ast.Expr) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "Context" && isIdent(sel.X, "context")
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
+}
+
+// isOptionalType is dagger.Optional[T].
+func isOptionalType(e ast.Expr) bool {
+	ix, ok := e.(*ast.IndexExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := ix.X.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "Optional"
+}
+
+// returnsObject: the first result is a pointer to an object type.
+func returnsObject(ft *ast.FuncType) bool {
+	if ft.Results == nil || len(ft.Results.List) == 0 {
+		return false
+	}
+	return isObjectType(ft.Results.List[0].Type)
+}
+
+func isObjectType(e ast.Expr) bool {
+	_, ok := e.(*ast.StarExpr)
+	return ok
+}
+
+// ---- shell words ----
+
+// shellCommands splits a POSIX sh script into simple commands of words:
+// quotes and $(...) are kept inside words (quotes removed), commands end at
+// newlines and ; & | operators, comments and redirections are dropped. It
+// is only as complete as the pipelines here need.
+func shellCommands(script string) [][]string {
+	script = strings.ReplaceAll(script, "\\\n", "")
+	var cmds [][]string
+	var cmd []string
+	var word strings.Builder
+	inWord, skipNext := false, false
+	endWord := func() {
+		if inWord {
+			if skipNext {
+				skipNext = false
+			} else {
+				cmd = append(cmd, word.String())
+			}
+		}
+		word.Reset()
+		inWord = false
+	}
+	endCmd := func() {
+		endWord()
+		if len(cmd) > 0 {
+			cmds = append(cmds, cmd)
+		}
+		cmd = nil
+	}
+	for i := 0; i < len(script); i++ {
+		c := script[i]
+		switch {
+		case c == '\'':
+			j := strings.IndexByte(script[i+1:], '\'')
+			if j < 0 {
+				j = len(script) - i - 1
+			}
+			word.WriteString(script[i+1 : i+1+j])
+			inWord = true
+			i += j + 1
+		case c == '"':
+			i++
+			for ; i < len(script) && script[i] != '"'; i++ {
+				if script[i] == '\\' && i+1 < len(script) {
+					i++
+				}
+				word.WriteByte(script[i])
+			}
+			inWord = true
+		case c == '\\' && i+1 < len(script):
+			i++
+			word.WriteByte(script[i])
+			inWord = true
+		case c == '$' && i+1 < len(script) && script[i+1] == '(':
+			depth := 0
+			for ; i < len(script); i++ {
+				word.WriteByte(script[i])
+				if script[i] == '(' {
+					depth++
+				} else if script[i] == ')' {
+					if depth--; depth == 0 {
+						break
+					}
+				}
+			}
+			inWord = true
+		case c == '#' && !inWord:
+			for i < len(script) && script[i] != '\n' {
+				i++
+			}
+			endCmd()
+		case c == '\n' || c == ';' || c == '&' || c == '|':
+			endCmd()
+		case c == '>' || c == '<':
+			// A redirection: drop an fd number before it and its target.
+			if inWord && strings.Trim(word.String(), "0123456789") == "" {
+				word.Reset()
+				inWord = false
+			}
+			endWord()
+			for i+1 < len(script) && (script[i+1] == '>' || script[i+1] == '&') {
+				i++
+			}
+			skipNext = true
+		case c == ' ' || c == '\t':
+			endWord()
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	endCmd()
+	return cmds
+}
+
+// daggerCall is one `dagger ... call ...` found in a step.
+type daggerCall struct {
+	argv []string // the words after "call"
+}
+
+// daggerGlobalValueFlags are dagger's own flags before "call" that take a
+// separate value.
+var daggerGlobalValueFlags = []string{"-m", "--mod", "--progress", "-W", "--workdir"}
+
+// findDaggerCalls returns the dagger call invocations in a script; other
+// dagger commands (`dagger core version`) are not module calls.
+func findDaggerCalls(script string) []daggerCall {
+	var calls []daggerCall
+	for _, words := range shellCommands(script) {
+		for i, w := range words {
+			if w != "dagger" && !strings.HasSuffix(w, "/dagger") {
+				continue
+			}
+			j := i + 1
+			for j < len(words) && strings.HasPrefix(words[j], "-") {
+				if slices.Contains(daggerGlobalValueFlags, words[j]) {
+					j++
+				}
+				j++
+			}
+			if j < len(words) && words[j] == "call" {
+				calls = append(calls, daggerCall{argv: words[j+1:]})
+			}
+			break
+		}
+	}
+	return calls
+}
+
+// ---- checking a call against the module ----
+
+// callFlags are `dagger call`'s own flags (value taken or not).
+var callFlags = map[string]bool{"-o": true, "--output": true, "-j": false, "--json": false}
+
+// flagName splits "--name=value" / "--name".
+func flagName(w string) (name string, hasValue bool) {
+	name, _, hasValue = strings.Cut(w, "=")
+	return name, hasValue
+}
+
+// checkDaggerCall returns what is wrong with one call: an unknown function
+// or flag, a flag that is not in Dagger's kebab-case form (the CLI would
+// accept it, but the pipelines use the canonical names), a missing required
+// argument, or words chained after a scalar result.
+func checkDaggerCall(mod daggerModule, argv []string) []string {
+	var errs []string
+	i := 0
+	for i < len(argv) && strings.HasPrefix(argv[i], "-") {
+		name, hasValue := flagName(argv[i])
+		i++
+		if takesValue, ok := callFlags[name]; ok {
+			if takesValue && !hasValue {
+				i++
+			}
+			continue
+		}
+		arg, ok := mod.constructor[strings.TrimPrefix(name, "--")]
+		if !ok || !strings.HasPrefix(name, "--") {
+			errs = append(errs, fmt.Sprintf("unknown module flag %s (constructor flags: %s)", name, flagList(mod.constructor)))
+			if !hasValue && i < len(argv)-1 && !strings.HasPrefix(argv[i], "-") {
+				i++ // its value, if the function name still follows
+			}
+			continue
+		}
+		if !hasValue && !arg.isBool {
+			i++
+		}
+	}
+	if i >= len(argv) {
+		return append(errs, "no function named")
+	}
+	fnName := argv[i]
+	fn, ok := mod.funcs[fnName]
+	if !ok {
+		return append(errs, fmt.Sprintf("unknown function %q (the module defines: %s)", fnName, strings.Join(sortedKeys(mod.funcs), ", ")))
+	}
+	i++
+	seen := map[string]bool{}
+	for i < len(argv) {
+		w := argv[i]
+		if !strings.HasPrefix(w, "-") {
+			if !fn.object {
+				errs = append(errs, fmt.Sprintf("%s returns a scalar, nothing can follow it: %q", fnName, w))
+			}
+			break
+		}
+		name, hasValue := flagName(w)
+		i++
+		if takesValue, ok := callFlags[name]; ok {
+			if takesValue && !hasValue {
+				i++
+			}
+			continue
+		}
+		flag := strings.TrimPrefix(name, "--")
+		arg, ok := fn.args[flag]
+		if !ok || !strings.HasPrefix(name, "--") {
+			hint := ""
+			if _, canon := fn.args[kebab(flag)]; canon && strings.HasPrefix(name, "--") {
+				hint = fmt.Sprintf(" (Dagger's name for it is --%s)", kebab(flag))
+			}
+			errs = append(errs, fmt.Sprintf("%s has no flag %s%s (flags: %s)", fnName, name, hint, flagList(fn.args)))
+			// Skip its value, if it looks like one.
+			if !hasValue && i < len(argv) && !strings.HasPrefix(argv[i], "-") {
+				i++
+			}
+			continue
+		}
+		seen[flag] = true
+		if !hasValue && !arg.isBool {
+			if i >= len(argv) {
+				errs = append(errs, fmt.Sprintf("%s: %s has no value", fnName, name))
+			}
+			i++
+		}
+	}
+	for _, flag := range sortedKeys(fn.args) {
+		if fn.args[flag].required && !seen[flag] {
+			errs = append(errs, fmt.Sprintf("%s: required flag --%s missing", fnName, flag))
+		}
+	}
+	return errs
+}
+
+func flagList(args map[string]daggerArg) string {
+	var out []string
+	for _, k := range sortedKeys(args) {
+		out = append(out, "--"+k)
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, " ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ---- Woodpecker workflows ----
+
+type wpContainer struct {
+	name       string
+	image      string
+	commands   []string
+	entrypoint []string
+	env        map[string]any // value: string, or map with from_secret
+	privileged bool
+	ports      []string
+}
+
+type wpWorkflow struct {
+	file     string
+	raw      string
+	doc      map[string]any
+	steps    []wpContainer
+	services []wpContainer
+}
+
+// parseWorkflow reads one workflow (YAML aliases resolved); steps and
+// services may be lists or maps, as Woodpecker allows.
+func parseWorkflow(t testing.TB, file, raw string) wpWorkflow {
+	t.Helper()
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(raw), &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	w := wpWorkflow{file: file, raw: raw, doc: doc}
+	w.steps = containers(t, file, doc["steps"])
+	w.services = containers(t, file, doc["services"])
+	return w
+}
+
+func containers(t testing.TB, file string, v any) []wpContainer {
+	t.Helper()
+	var out []wpContainer
+	add := func(name string, m any) {
+		c, ok := m.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: %s is not a mapping", file, name)
+		}
+		if n, ok := c["name"].(string); ok {
+			name = n
+		}
+		ctr := wpContainer{name: name, env: map[string]any{}}
+		ctr.image, _ = c["image"].(string)
+		ctr.commands = stringList(c["commands"])
+		ctr.entrypoint = stringList(c["entrypoint"])
+		ctr.privileged, _ = c["privileged"].(bool)
+		ctr.ports = stringList(c["ports"])
+		if env, ok := c["environment"].(map[string]any); ok {
+			ctr.env = env
+		}
+		out = append(out, ctr)
+	}
+	switch l := v.(type) {
+	case []any:
+		for i, m := range l {
+			add(fmt.Sprintf("#%d", i), m)
+		}
+	case map[string]any:
+		for _, name := range sortedKeys(l) {
+			add(name, l[name])
+		}
+	}
+	return out
+}
+
+func stringList(v any) []string {
+	switch l := v.(type) {
+	case string:
+		return []string{l}
+	case []any:
+		var out []string
+		for _, x := range l {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	}
+	return nil
+}
+
+func loadWorkflows(t testing.TB) map[string]wpWorkflow {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(repoRoot, ".woodpecker", "*.y*ml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]wpWorkflow{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(p)] = parseWorkflow(t, filepath.Base(p), string(b))
+	}
+	return out
+}
+
+// checkWorkflowCalls checks every dagger call in a workflow's steps and
+// that each env:NAME secret a call passes is set in that step's
+// environment. It returns the functions called.
+func checkWorkflowCalls(mod daggerModule, w wpWorkflow) (called []string, errs []string) {
+	secretRef := regexp.MustCompile(`^env:(?://)?([A-Za-z_][A-Za-z0-9_]*)$`)
+	for _, s := range w.steps {
+		for _, call := range findDaggerCalls(strings.Join(s.commands, "\n")) {
+			where := fmt.Sprintf("%s, step %s: dagger call %s", w.file, s.name, strings.Join(call.argv, " "))
+			for _, e := range checkDaggerCall(mod, call.argv) {
+				errs = append(errs, where+": "+e)
+			}
+			for _, a := range call.argv {
+				if m := secretRef.FindStringSubmatch(a); m != nil {
+					if _, ok := s.env[m[1]]; !ok {
+						errs = append(errs, fmt.Sprintf("%s: secret %s is not in the step's environment", where, a))
+					}
+				}
+			}
+			for _, a := range call.argv {
+				if _, ok := mod.funcs[a]; ok {
+					called = append(called, a)
+					break
+				}
+			}
+		}
+	}
+	return called, errs
+}
+
+// ---- tests ----
+
+func TestWoodpeckerDaggerNames(t *testing.T) {
+	// Dagger's own examples of its naming, and this module's tricky ones.
+	for goName, want := range map[string]string{
+		"PrCheck":         "pr-check",
+		"ReleaseTag":      "release-tag",
+		"giteaURL":        "gitea-url",
+		"sourceURL":       "source-url",
+		"allowUnreviewed": "allow-unreviewed",
+		"dockerConfig":    "docker-config",
+		"Tarballs":        "tarballs",
+	} {
+		if got := cliName(goName); got != want {
+			t.Errorf("cliName(%q) = %q, want %q", goName, got, want)
+		}
+	}
+	if got := kebabToCamel("mikrotik-tailscale"); got != "MikrotikTailscale" {
+		t.Errorf("main object of mikrotik-tailscale = %q", got)
+	}
+}
+
+func TestWoodpeckerModuleAPI(t *testing.T) {
+	mod := loadDaggerModule(t, repoRoot)
+	// The generated bindings dispatch exactly the functions the SDK found;
+	// the parser here must find the same set.
+	gen, err := os.ReadFile(filepath.Join(repoRoot, "dagger.gen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dispatched := map[string]bool{}
+	for _, m := range regexp.MustCompile(`return \(\*`+mod.object+`\)\.(\w+)\(`).FindAllStringSubmatch(string(gen), -1) {
+		dispatched[m[1]] = true
+	}
+	if len(dispatched) == 0 {
+		t.Fatalf("no %s methods dispatched in dagger.gen.go", mod.object)
+	}
+	for name := range dispatched {
+		if _, ok := mod.funcs[cliName(name)]; !ok {
+			t.Errorf("dagger.gen.go dispatches %s, the parser did not find it", name)
+		}
+	}
+	for cmd, fn := range mod.funcs {
+		if !dispatched[fn.goName] && !fn.field {
+			t.Errorf("parser found %s (%s), dagger.gen.go does not dispatch it", cmd, fn.goName)
+		}
+		// Every argument the generated code unmarshals is a parameter found here.
+		for flag, a := range fn.args {
+			if dispatched[fn.goName] && !strings.Contains(string(gen), fmt.Sprintf("inputArgs[%q]", a.goName)) {
+				t.Errorf("%s --%s: dagger.gen.go has no input arg %q", cmd, flag, a.goName)
+			}
+		}
+	}
+	t.Logf("%s: constructor %s", mod.object, flagList(mod.constructor))
+	for _, cmd := range sortedKeys(mod.funcs) {
+		t.Logf("  %s %s", cmd, flagList(mod.funcs[cmd].args))
+	}
+}
+
+func TestWoodpeckerDaggerCalls(t *testing.T) {
+	mod := loadDaggerModule(t, repoRoot)
+	flows := loadWorkflows(t)
+	// The pipelines the design needs, and the function each one runs.
+	want := map[string]string{
+		"pr-check.yaml":    "pr-check",
+		"release.yaml":     "release",
+		"release-tag.yaml": "release-tag",
+		"renovate.yaml":    "",
+	}
+	for file, fn := range want {
+		w, ok := flows[file]
+		if !ok {
+			t.Errorf(".woodpecker/%s is missing", file)
+			continue
+		}
+		called, errs := checkWorkflowCalls(mod, w)
+		for _, e := range errs {
+			t.Error(e)
+		}
+		if fn != "" && !slices.Contains(called, fn) {
+			t.Errorf("%s does not run dagger call %s (calls: %v)", file, fn, called)
+		}
+		if fn == "" && len(called) > 0 {
+			t.Errorf("%s runs dagger calls %v", file, called)
+		}
+	}
+	for file := range flows {
+		if _, ok := want[file]; !ok {
+			_, errs := checkWorkflowCalls(mod, flows[file])
+			for _, e := range errs {
+				t.Error(e)
+			}
+		}
+	}
+}
+
+// TestWoodpeckerCheckerRejectsBogus proves the checker above is not
+// vacuous: a synthetic workflow with bad calls is rejected, call by call,
+// and good ones pass.
+func TestWoodpeckerCheckerRejectsBogus(t *testing.T) {
+	mod := loadDaggerModule(t, repoRoot)
+	w := parseWorkflow(t, "synthetic.yaml", `
+steps:
+  - name: synthetic
+    image: x
+    environment:
+      P:
+        from_secret: p
+    commands:
+      - dagger call pr-chek
+      - dagger --progress=plain call release --tagg v1.104.5-mt.1 --repository r --username u --password env:P
+      - dagger call pr-check --format markdown extra-word
+      - dagger call release-tag --gitea-url u --repository r --commit c
+      - dagger call release-tag --giteaURL u --repository r --token env:MISSING --commit c
+      - dagger call --sauce . pr-check
+`)
+	_, errs := checkWorkflowCalls(mod, w)
+	all := strings.Join(errs, "\n")
+	for _, want := range []string{
+		`unknown function "pr-chek"`,
+		`release has no flag --tagg`,
+		`release: required flag --tag missing`,
+		`pr-check returns a scalar, nothing can follow it: "extra-word"`,
+		`release-tag: required flag --token missing`,
+		`release-tag has no flag --giteaURL (Dagger's name for it is --gitea-url)`,
+		`secret env:MISSING is not in the step's environment`,
+		`unknown module flag --sauce`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("checker missed %q; it reported:\n%s", want, all)
+		}
+	}
+
+	good := parseWorkflow(t, "good.yaml", `
+steps:
+  build:
+    image: x
+    environment:
+      TOKEN:
+        from_secret: t
+    commands: |
+      dagger call pr-check --allow-unreviewed --budgets arm64=4MB/4.2MB --format=json
+      dagger -m . call --source=. tarball --arch arm/v7 export --path ./x.tar
+      dagger call release-tag --gitea-url "$CI_FORGE_URL" \
+        --repository "$CI_REPO" --token env:TOKEN --commit "$(git rev-parse HEAD)" 2>&1 | tee log
+      dagger core version
+`)
+	called, errs := checkWorkflowCalls(mod, good)
+	if len(errs) > 0 {
+		t.Errorf("good calls rejected:\n%s", strings.Join(errs, "\n"))
+	}
+	if !slices.Equal(called, []string{"pr-check", "tarball", "release-tag"}) {
+		t.Errorf("good calls found as %v", called)
+	}
+}
+
+func TestWoodpeckerShellWords(t *testing.T) {
+	got := shellCommands("a 'b c' \"d \\\"e\\\"\" $(f \"g h\") # no\nx --y=\"1 2\" \\\n  z 2>&1 | tee out; w")
+	want := [][]string{{"a", "b c", `d "e"`, `$(f "g h")`}, {"x", "--y=1 2", "z"}, {"tee", "out"}, {"w"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("shellCommands = %q, want %q", got, want)
+	}
+}
+
+// TestWoodpeckerDaggerEngine: every step that runs dagger uses the engine
+// image at dagger.json's engineVersion (it carries the same CLI) and
+// reaches a privileged engine service of that image over TCP.
+func TestWoodpeckerDaggerEngine(t *testing.T) {
+	var meta struct {
+		EngineVersion string `json:"engineVersion"`
+	}
+	readJSON(t, filepath.Join(repoRoot, "dagger.json"), &meta)
+	if meta.EngineVersion == "" {
+		t.Fatal("dagger.json has no engineVersion")
+	}
+	wantImage := daggerEngineImage + ":" + meta.EngineVersion
+	anyImage := regexp.MustCompile(regexp.QuoteMeta(daggerEngineImage) + `:(\S+)`)
+	runner := regexp.MustCompile(`^tcp://([a-z0-9-]+):(\d+)$`)
+	steps := 0
+	for file, w := range loadWorkflows(t) {
+		for _, m := range anyImage.FindAllStringSubmatch(w.raw, -1) {
+			if m[1] != meta.EngineVersion {
+				t.Errorf("%s: %s, dagger.json's engineVersion is %s", file, m[0], meta.EngineVersion)
+			}
+		}
+		for _, s := range w.steps {
+			if !strings.Contains(strings.Join(s.commands, "\n"), "dagger ") {
+				continue
+			}
+			steps++
+			if s.image != wantImage {
+				t.Errorf("%s, step %s: image %q, want %q (CLI = engine = dagger.json)", file, s.name, s.image, wantImage)
+			}
+			host, _ := s.env["_EXPERIMENTAL_DAGGER_RUNNER_HOST"].(string)
+			m := runner.FindStringSubmatch(host)
+			if m == nil {
+				t.Errorf("%s, step %s: _EXPERIMENTAL_DAGGER_RUNNER_HOST=%q is not tcp://<service>:<port>", file, s.name, host)
+				continue
+			}
+			i := slices.IndexFunc(w.services, func(c wpContainer) bool { return c.name == m[1] })
+			if i < 0 {
+				t.Errorf("%s, step %s: no service %q", file, s.name, m[1])
+				continue
+			}
+			svc := w.services[i]
+			if svc.image != wantImage || !svc.privileged {
+				t.Errorf("%s: service %s: image %q privileged %v, want %q privileged", file, svc.name, svc.image, svc.privileged, wantImage)
+			}
+			listen := strings.Join(svc.entrypoint, " ")
+			if !strings.Contains(listen, "--addr tcp://0.0.0.0:"+m[2]) || !slices.Contains(svc.ports, m[2]) {
+				t.Errorf("%s: service %s does not listen on and expose port %s (entrypoint %q, ports %v)", file, svc.name, m[2], listen, svc.ports)
+			}
+		}
+	}
+	if steps < 3 {
+		t.Errorf("found %d steps running dagger, want at least 3 (pr-check, release, release-tag)", steps)
+	}
+}
+
+// TestWoodpeckerTriggers: each pipeline runs on the events the release
+// design expects, and the tag release-tag creates starts release.yaml.
+func TestWoodpeckerTriggers(t *testing.T) {
+	flows := loadWorkflows(t)
+	tag, _, err := release.AutoTag(pins.TailscaleVersion, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]bool{"refs/tags/" + tag: true, "refs/tags/" + pins.TailscaleVersion: false} {
+		matched := false
+		for _, cond := range flows["release.yaml"].doc["when"].([]any) {
+			if pattern, ok := cond.(map[string]any)["ref"].(string); ok {
+				if m, err := path.Match(pattern, ref); err == nil && m {
+					matched = true
+				}
+			}
+		}
+		if matched != want {
+			t.Errorf("release.yaml runs for %s: %v, want %v", ref, matched, want)
+		}
+	}
+	when := func(file string) string {
+		b, err := json.Marshal(flows[file].doc["when"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for file, want := range map[string][]string{
+		"pr-check.yaml":    {`{"event":"pull_request"}`},
+		"release.yaml":     {`{"event":"tag","ref":"refs/tags/v*-mt.*"}`},
+		"release-tag.yaml": {`{"branch":"main","event":"push"}`},
+		"renovate.yaml":    {`{"cron":"renovate","event":"cron"}`},
+	} {
+		got := when(file)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: when = %s, want a condition %s", file, got, w)
+			}
+		}
+	}
+}
+
+// TestWoodpeckerSubstitution: Woodpecker substitutes $NAME and ${NAME} in
+// the whole file (comments included) before anything runs, and an unknown
+// name becomes empty. Only Woodpecker's own CI_ variables may be
+// substituted that way; everything the shell should expand is written $$.
+func TestWoodpeckerSubstitution(t *testing.T) {
+	ref := regexp.MustCompile(`\$\$|\$\{[^}]*\}?|\$[A-Za-z_][A-Za-z0-9_]*|\$[^$({A-Za-z_]?`)
+	woodpeckers := regexp.MustCompile(`^(\$CI_[A-Z_]+|\$\{CI_[A-Z_]+\})$`)
+	for file, w := range loadWorkflows(t) {
+		for _, m := range ref.FindAllString(w.raw, -1) {
+			switch {
+			case m == "$$", woodpeckers.MatchString(m):
+			case m == "$":
+				// "$(" is left alone by the substitution.
+			default:
+				t.Errorf("%s: %q is substituted by Woodpecker before the shell sees it; write $$ for the shell", file, m)
+			}
+		}
+	}
+}
+
+// TestWoodpeckerRenovateVersion: the Renovate the pipeline runs is the one
+// the test suite validates renovate.json with.
+func TestWoodpeckerRenovateVersion(t *testing.T) {
+	w := loadWorkflows(t)["renovate.yaml"]
+	want := runAllRenovateVersion(t)
+	found := false
+	for _, s := range w.steps {
+		if repo, tag, ok := strings.Cut(s.image, ":"); ok && repo == "renovate/renovate" {
+			found = true
+			if tag != want {
+				t.Errorf("renovate.yaml runs renovate/renovate:%s, tests/run-all.sh validates with %s", tag, want)
+			}
+			if s.env["RENOVATE_PLATFORM"] != "gitea" {
+				t.Errorf("renovate.yaml: RENOVATE_PLATFORM = %v", s.env["RENOVATE_PLATFORM"])
+			}
+			if tok, _ := s.env["RENOVATE_TOKEN"].(map[string]any); tok["from_secret"] == nil {
+				t.Errorf("renovate.yaml: RENOVATE_TOKEN is not from a secret: %v", s.env["RENOVATE_TOKEN"])
+			}
+		}
+	}
+	if !found {
+		t.Error("renovate.yaml has no renovate/renovate step")
+	}
+}
+
+// runAllRenovateVersion is RENOVATE_VERSION from tests/run-all.sh.
+func runAllRenovateVersion(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("run-all.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^RENOVATE_VERSION=(\S+)$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("tests/run-all.sh sets no RENOVATE_VERSION")
+	}
+	return string(m[1])
+}
+
+func readJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
