@@ -1,0 +1,110 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Marker comments delimit generated tables in docs; Splice replaces what
+// lies between them.
+const (
+	BeginSizes = "<!-- sizes:begin (generated from report.json by tests/sizetable; do not edit) -->"
+	EndSizes   = "<!-- sizes:end -->"
+)
+
+// archOrder is the table's row order; unknown arches follow, sorted.
+var archOrder = []string{"amd64", "arm64", "armv7", "armv5"}
+
+// Load reads a report.json.
+func Load(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return doc, nil
+}
+
+// SizeTable renders the per-arch sizes of a report as a markdown table.
+// Every arch must carry every column: a partial report (a stage that did
+// not run) is an error, not a table with holes.
+func SizeTable(doc map[string]any) (string, error) {
+	cols := []struct{ key, title string }{
+		{"tailscale_raw_bytes", "tailscale.combined raw"},
+		{"tailscale_bytes", "tailscale.combined UPX"},
+		{"busybox_bytes", "busybox UPX"},
+		{"rootfs_bytes", "rootfs files"},
+		{"image_tar_bytes", "layer tars"},
+		{"image_gzip_bytes", "gzip'd layers"},
+	}
+	arches, _ := doc["arches"].(map[string]any)
+	if len(arches) == 0 {
+		return "", fmt.Errorf("report has no arches")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Tailscale %v, Go %v, BusyBox %v; bytes.\n\n", doc["tailscale_version"], doc["go_version"], doc["busybox_version"])
+	b.WriteString("| Arch |")
+	for _, c := range cols {
+		b.WriteString(" " + c.title + " |")
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---:|", len(cols)) + "\n")
+	for _, arch := range ordered(arches) {
+		row, _ := arches[arch].(map[string]any)
+		b.WriteString("| " + arch + " |")
+		for _, c := range cols {
+			v, ok := row[c.key].(float64)
+			if !ok {
+				return "", fmt.Errorf("report: %s has no %s", arch, c.key)
+			}
+			b.WriteString(" " + thousands(int64(v)) + " |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String(), nil
+}
+
+func ordered(arches map[string]any) []string {
+	var out []string
+	for _, a := range archOrder {
+		if _, ok := arches[a]; ok {
+			out = append(out, a)
+		}
+	}
+	var rest []string
+	for a := range arches {
+		if !slices.Contains(archOrder, a) {
+			rest = append(rest, a)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+// thousands formats n with comma separators: 4126760 → 4,126,760.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Splice replaces the text between the size markers in doc with table.
+func Splice(doc, table string) (string, error) {
+	i := strings.Index(doc, BeginSizes)
+	j := strings.Index(doc, EndSizes)
+	if i < 0 || j < i {
+		return "", fmt.Errorf("no %q ... %q block", BeginSizes, EndSizes)
+	}
+	return doc[:i+len(BeginSizes)] + "\n" + table + doc[j:], nil
+}

@@ -1,0 +1,63 @@
+package report
+
+import (
+	"strings"
+	"testing"
+)
+
+func sample() map[string]any {
+	row := func(n float64) map[string]any {
+		return map[string]any{"tailscale_raw_bytes": n, "tailscale_bytes": n / 4, "busybox_bytes": 300000.0,
+			"rootfs_bytes": n/4 + 500000, "image_tar_bytes": n/4 + 560000, "image_gzip_bytes": n/4 + 400000}
+	}
+	return map[string]any{"tailscale_version": "1.104.5", "go_version": "go1.27.3", "busybox_version": "1.37.0",
+		"arches": map[string]any{"armv7": row(14024864), "amd64": row(15003808), "arm64": row(13631648)}}
+}
+
+func TestSizeTable(t *testing.T) {
+	got, err := SizeTable(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if !strings.HasPrefix(lines[0], "Tailscale 1.104.5, Go go1.27.3, BusyBox 1.37.0") {
+		t.Errorf("header %q", lines[0])
+	}
+	if len(lines) != 7 || !strings.HasPrefix(lines[4], "| amd64 | 15,003,808 | 3,750,952 | 300,000 |") ||
+		!strings.HasPrefix(lines[5], "| arm64 |") || !strings.HasPrefix(lines[6], "| armv7 |") {
+		t.Fatalf("table:\n%s", got)
+	}
+}
+
+func TestSizeTableRejectsPartialReports(t *testing.T) {
+	doc := sample()
+	delete(doc["arches"].(map[string]any)["arm64"].(map[string]any), "rootfs_bytes")
+	if _, err := SizeTable(doc); err == nil || !strings.Contains(err.Error(), "arm64 has no rootfs_bytes") {
+		t.Fatalf("partial report: %v", err)
+	}
+	if _, err := SizeTable(map[string]any{}); err == nil {
+		t.Fatal("empty report accepted")
+	}
+}
+
+func TestSplice(t *testing.T) {
+	doc := "intro\n" + BeginSizes + "\nold table\n" + EndSizes + "\noutro\n"
+	got, err := Splice(doc, "new table\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "intro\n"+BeginSizes+"\nnew table\n"+EndSizes+"\noutro\n" {
+		t.Fatalf("spliced:\n%s", got)
+	}
+	if _, err := Splice("no markers", "x"); err == nil {
+		t.Fatal("doc without markers accepted")
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 4126760: "4,126,760"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %s", n, got)
+		}
+	}
+}
