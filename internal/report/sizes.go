@@ -8,12 +8,21 @@ import (
 	"strings"
 )
 
-// Marker comments delimit generated tables in docs; Splice replaces what
-// lies between them.
-const (
-	BeginSizes = "<!-- sizes:begin (generated from report.json by tests/sizetable; do not edit) -->"
-	EndSizes   = "<!-- sizes:end -->"
-)
+// Tables are the generated tables by block name: each renders from a
+// report.json document.
+var Tables = map[string]func(map[string]any) (string, error){
+	"sizes":            SizeTable,
+	"busybox-strategy": BusyboxStrategyTable,
+}
+
+// Begin and End are the marker comments around a generated block named
+// name; Splice replaces what lies between them.
+func Begin(name string) string {
+	return "<!-- " + name + ":begin (generated from report.json by tests/sizetable; do not edit) -->"
+}
+
+// End closes the block opened by Begin(name).
+func End(name string) string { return "<!-- " + name + ":end -->" }
 
 // archOrder is the table's row order; unknown arches follow, sorted.
 var archOrder = []string{"amd64", "arm64", "armv7", "armv5"}
@@ -99,12 +108,57 @@ func thousands(n int64) string {
 	return b.String()
 }
 
-// Splice replaces the text between the size markers in doc with table.
-func Splice(doc, table string) (string, error) {
-	i := strings.Index(doc, BeginSizes)
-	j := strings.Index(doc, EndSizes)
+// Splice replaces the text between the markers of block name in doc.
+func Splice(doc, name, table string) (string, error) {
+	begin, end := Begin(name), End(name)
+	i := strings.Index(doc, begin)
+	j := strings.Index(doc, end)
 	if i < 0 || j < i {
-		return "", fmt.Errorf("no %q ... %q block", BeginSizes, EndSizes)
+		return "", fmt.Errorf("no %q ... %q block", begin, end)
 	}
-	return doc[:i+len(BeginSizes)] + "\n" + table + doc[j:], nil
+	return doc[:i+len(begin)] + "\n" + table + doc[j:], nil
+}
+
+// BusyboxStrategyTable compares the two BusyBox config strategies per
+// arch: raw, stripped and UPX'd bytes.
+func BusyboxStrategyTable(doc map[string]any) (string, error) {
+	arches, _ := doc["arches"].(map[string]any)
+	if len(arches) == 0 {
+		return "", fmt.Errorf("report has no arches")
+	}
+	strategies := []string{"defconfig-minus", "allnoconfig-plus"}
+	var b strings.Builder
+	fmt.Fprintf(&b, "BusyBox %v; bytes, raw / stripped / UPX.\n\n| Arch |", doc["busybox_version"])
+	for _, st := range strategies {
+		b.WriteString(" " + st + " |")
+	}
+	b.WriteString(" UPX difference |\n|---|---:|---:|---:|\n")
+	for _, arch := range ordered(arches) {
+		row, _ := arches[arch].(map[string]any)
+		sizes, _ := row["busybox_sizes"].(map[string]any)
+		var upx []int64
+		b.WriteString("| " + arch + " |")
+		for _, st := range strategies {
+			m, _ := sizes[st].(map[string]any)
+			var cells []string
+			for _, k := range []string{"raw", "stripped", "upx"} {
+				v, ok := m[k].(float64)
+				if !ok {
+					return "", fmt.Errorf("report: %s has no busybox_sizes.%s.%s", arch, st, k)
+				}
+				cells = append(cells, thousands(int64(v)))
+				if k == "upx" {
+					upx = append(upx, int64(v))
+				}
+			}
+			b.WriteString(" " + strings.Join(cells, " / ") + " |")
+		}
+		d := upx[0] - upx[1]
+		sign := "+"
+		if d < 0 {
+			sign, d = "-", -d
+		}
+		fmt.Fprintf(&b, " %s%s (%s%.0f %%) |\n", sign, thousands(d), sign, 100*float64(d)/float64(upx[1]))
+	}
+	return b.String(), nil
 }

@@ -41,15 +41,18 @@ func TestSizeTableRejectsPartialReports(t *testing.T) {
 }
 
 func TestSplice(t *testing.T) {
-	doc := "intro\n" + BeginSizes + "\nold table\n" + EndSizes + "\noutro\n"
-	got, err := Splice(doc, "new table\n")
+	doc := "intro\n" + Begin("sizes") + "\nold table\n" + End("sizes") + "\noutro\n"
+	got, err := Splice(doc, "sizes", "new table\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != "intro\n"+BeginSizes+"\nnew table\n"+EndSizes+"\noutro\n" {
+	if got != "intro\n"+Begin("sizes")+"\nnew table\n"+End("sizes")+"\noutro\n" {
 		t.Fatalf("spliced:\n%s", got)
 	}
-	if _, err := Splice("no markers", "x"); err == nil {
+	if _, err := Splice(doc, "busybox-strategy", "x"); err == nil {
+		t.Fatal("missing block accepted")
+	}
+	if _, err := Splice("no markers", "sizes", "x"); err == nil {
 		t.Fatal("doc without markers accepted")
 	}
 }
@@ -59,5 +62,24 @@ func TestThousands(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %s", n, got)
 		}
+	}
+}
+
+func TestBusyboxStrategyTable(t *testing.T) {
+	doc := map[string]any{"busybox_version": "1.37.0", "arches": map[string]any{"arm64": map[string]any{
+		"busybox_sizes": map[string]any{
+			"defconfig-minus":  map[string]any{"raw": 914176.0, "stripped": 722712.0, "upx": 318912.0},
+			"allnoconfig-plus": map[string]any{"raw": 753744.0, "stripped": 591640.0, "upx": 251872.0},
+		}}}}
+	got, err := BusyboxStrategyTable(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "| arm64 | 914,176 / 722,712 / 318,912 | 753,744 / 591,640 / 251,872 | +67,040 (+27 %) |") {
+		t.Fatalf("table:\n%s", got)
+	}
+	delete(doc["arches"].(map[string]any)["arm64"].(map[string]any)["busybox_sizes"].(map[string]any), "allnoconfig-plus")
+	if _, err := BusyboxStrategyTable(doc); err == nil {
+		t.Fatal("missing strategy accepted")
 	}
 }

@@ -1,26 +1,32 @@
-// Command sizetable writes the size table of a host-suite report.json into
-// the marked block of a markdown file, so size tables in docs/ are
-// generated, not typed:
+// Command sizetable fills every generated-table block (see report.Tables)
+// found in markdown files from a host-suite report.json, so size tables in
+// docs/ are generated, not typed:
 //
 //	ARTIFACTS_DIR=$PWD/artifacts bash tests/run-all.sh
-//	go run ./tests/sizetable -report artifacts/report.json -doc docs/DESIGN.md
+//	go run ./tests/sizetable -report artifacts/report.json docs/DESIGN.md docs/BUSYBOX.md
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"dagger/mikrotik-tailscale/internal/report"
 )
 
 func main() {
 	reportPath := flag.String("report", "artifacts/report.json", "report.json written by the host suite")
-	docPath := flag.String("doc", "docs/DESIGN.md", "markdown file with a sizes block")
 	flag.Parse()
-	if err := run(*reportPath, *docPath); err != nil {
-		fmt.Fprintln(os.Stderr, "sizetable:", err)
-		os.Exit(1)
+	docs := flag.Args()
+	if len(docs) == 0 {
+		docs = []string{"docs/DESIGN.md", "docs/BUSYBOX.md"}
+	}
+	for _, d := range docs {
+		if err := run(*reportPath, d); err != nil {
+			fmt.Fprintln(os.Stderr, "sizetable:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -29,17 +35,26 @@ func run(reportPath, docPath string) error {
 	if err != nil {
 		return err
 	}
-	table, err := report.SizeTable(doc)
-	if err != nil {
-		return err
-	}
 	md, err := os.ReadFile(docPath)
 	if err != nil {
 		return err
 	}
-	out, err := report.Splice(string(md), table)
-	if err != nil {
-		return fmt.Errorf("%s: %w", docPath, err)
+	out, filled := string(md), 0
+	for name, render := range report.Tables {
+		if !strings.Contains(out, report.Begin(name)) {
+			continue
+		}
+		table, err := render(doc)
+		if err != nil {
+			return err
+		}
+		if out, err = report.Splice(out, name, table); err != nil {
+			return fmt.Errorf("%s: %w", docPath, err)
+		}
+		filled++
+	}
+	if filled == 0 {
+		return fmt.Errorf("%s has no generated-table block", docPath)
 	}
 	return os.WriteFile(docPath, []byte(out), 0o644)
 }
