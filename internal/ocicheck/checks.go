@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"dagger/mikrotik-tailscale/internal/report"
 )
 
 // Budget is the most an image may weigh. Zero means no limit for that
@@ -78,19 +80,4 @@ func CheckNoDuplicates(r Report) error {
 }
 
 // Bytes formats a size the way DESIGN.md writes them: "4,126,760 B".
-func Bytes(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String() + " B"
-	}
-	return b.String() + " B"
-}
+func Bytes(n int64) string { return report.Thousands(n) + " B" }

@@ -71,7 +71,7 @@ func SizeTable(doc map[string]any) (string, error) {
 			if !ok {
 				return "", fmt.Errorf("report: %s has no %s", arch, c.key)
 			}
-			b.WriteString(" " + thousands(int64(v)) + " |")
+			b.WriteString(" " + Thousands(int64(v)) + " |")
 		}
 		b.WriteString("\n")
 	}
@@ -95,8 +95,12 @@ func ordered(arches map[string]any) []string {
 	return append(out, rest...)
 }
 
-// thousands formats n with comma separators: 4126760 → 4,126,760.
-func thousands(n int64) string {
+// Thousands formats n with comma separators: 4126760 → 4,126,760.
+func Thousands(n int64) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
 	s := fmt.Sprint(n)
 	var b strings.Builder
 	for i, r := range s {
@@ -105,7 +109,7 @@ func thousands(n int64) string {
 		}
 		b.WriteRune(r)
 	}
-	return b.String()
+	return sign + b.String()
 }
 
 // Splice replaces the text between the markers of block name in doc.
@@ -146,7 +150,7 @@ func BusyboxStrategyTable(doc map[string]any) (string, error) {
 				if !ok {
 					return "", fmt.Errorf("report: %s has no busybox_sizes.%s.%s", arch, st, k)
 				}
-				cells = append(cells, thousands(int64(v)))
+				cells = append(cells, Thousands(int64(v)))
 				if k == "upx" {
 					upx = append(upx, int64(v))
 				}
@@ -158,7 +162,7 @@ func BusyboxStrategyTable(doc map[string]any) (string, error) {
 		if d < 0 {
 			sign, d = "-", -d
 		}
-		fmt.Fprintf(&b, " %s%s (%s%.0f %%) |\n", sign, thousands(d), sign, 100*float64(d)/float64(upx[1]))
+		fmt.Fprintf(&b, " %s%s (%s%.0f %%) |\n", sign, Thousands(d), sign, 100*float64(d)/float64(upx[1]))
 	}
 	return b.String(), nil
 }

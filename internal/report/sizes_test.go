@@ -58,9 +58,9 @@ func TestSplice(t *testing.T) {
 }
 
 func TestThousands(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 4126760: "4,126,760"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %s", n, got)
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 4126760: "4,126,760", -1234: "-1,234"} {
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %s", n, got)
 		}
 	}
 }
