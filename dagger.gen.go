@@ -239,7 +239,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sourceURL", err))
 				}
 			}
-			return (*MikrotikTailscale).Build(&parent, ctx, arch, version, revision, created, sourceUrl)
+			var inlineHot bool
+			if inputArgs["inlineHot"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["inlineHot"]), &inlineHot)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg inlineHot", err))
+				}
+			}
+			var compress bool
+			if inputArgs["compress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["compress"]), &compress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
+				}
+			}
+			return (*MikrotikTailscale).Build(&parent, ctx, arch, version, revision, created, sourceUrl, inlineHot, compress)
 		case "Busybox":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -253,7 +267,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg arch", err))
 				}
 			}
-			return (*MikrotikTailscale).Busybox(&parent, ctx, arch)
+			var compress bool
+			if inputArgs["compress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["compress"]), &compress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
+				}
+			}
+			return (*MikrotikTailscale).Busybox(&parent, ctx, arch, compress)
 		case "Features":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -428,7 +449,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg arch", err))
 				}
 			}
-			return (*MikrotikTailscale).Tailscale(&parent, ctx, arch)
+			var inlineHot bool
+			if inputArgs["inlineHot"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["inlineHot"]), &inlineHot)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg inlineHot", err))
+				}
+			}
+			var compress bool
+			if inputArgs["compress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["compress"]), &compress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
+				}
+			}
+			return (*MikrotikTailscale).Tailscale(&parent, ctx, arch, inlineHot, compress)
 		case "Tarball":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -449,7 +484,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg version", err))
 				}
 			}
-			return (*MikrotikTailscale).Tarball(&parent, ctx, arch, version)
+			var inlineHot bool
+			if inputArgs["inlineHot"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["inlineHot"]), &inlineHot)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg inlineHot", err))
+				}
+			}
+			var compress bool
+			if inputArgs["compress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["compress"]), &compress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
+				}
+			}
+			return (*MikrotikTailscale).Tarball(&parent, ctx, arch, version, inlineHot, compress)
 		case "Tarballs":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -463,7 +512,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg version", err))
 				}
 			}
-			return (*MikrotikTailscale).Tarballs(&parent, ctx, version)
+			var inlineHot bool
+			if inputArgs["inlineHot"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["inlineHot"]), &inlineHot)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg inlineHot", err))
+				}
+			}
+			var compress bool
+			if inputArgs["compress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["compress"]), &compress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
+				}
+			}
+			return (*MikrotikTailscale).Tarballs(&parent, ctx, version, inlineHot, compress)
 		case "":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)

@@ -103,7 +103,7 @@ func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocic
 
 // archChecks builds one platform's image and checks it.
 func (m *MikrotikTailscale) archChecks(ctx context.Context, a platform.Arch, review features.Review, limit ocicheck.Budget) []checkreport.Check {
-	ctr, err := m.Build(ctx, a.Name, "", "", "", "")
+	ctr, err := m.Build(ctx, a.Name, "", "", "", "", false, true)
 	if err != nil {
 		return []checkreport.Check{result("image builds", a.Name, err)}
 	}

@@ -50,7 +50,7 @@ func (m *MikrotikTailscale) Release(
 	}
 	var variants []*dagger.Container
 	for _, a := range platform.All() {
-		ctr, err := m.Build(ctx, a.Name, tag, revision, created, sourceURL)
+		ctr, err := m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", a.Name, err)
 		}

@@ -18,3 +18,11 @@ func upx(bin *dagger.File) *dagger.File {
 		WithExec([]string{"upx", "-t", path}).
 		File(path)
 }
+
+// maybeUPX packs bin unless the options ship it uncompressed.
+func maybeUPX(bin *dagger.File, o tsbuild.Options) *dagger.File {
+	if tsbuild.UPXArgsWith("", o) == nil {
+		return bin
+	}
+	return upx(bin)
+}
