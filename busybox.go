@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 
 	"dagger/mikrotik-tailscale/internal/busybox"
 	"dagger/mikrotik-tailscale/internal/dagger"
@@ -13,21 +14,23 @@ import (
 )
 
 const (
-	bbWork = "/src"
-	bbOut  = "/out"
+	bbWork    = "/src"
+	bbOut     = "/out"
+	bbHeaders = "/kernel-headers"
 )
 
 var bbSrc = path.Join(bbWork, busybox.SrcDir(pins.BusyBoxVersion))
 
 // Busybox builds the image's debug toolbox for one platform: a static,
 // UPX-compressed BusyBox with exactly the applets of
-// busybox-applets.config, each with upstream's default features. Returns
-// a directory with bin/busybox and one symlink bin/<applet> -> busybox per
+// busybox-applets.config, each with upstream's default features,
+// cross-compiled on the engine's own platform (no emulation). Returns a
+// directory with bin/busybox and one symlink bin/<applet> -> busybox per
 // applet.
 func (m *MikrotikTailscale) Busybox(
 	ctx context.Context,
-	// Target platform: amd64, arm64 or arm/v7 (linux/ prefix and aliases
-	// such as aarch64, armv7, x86_64 accepted).
+	// Target platform: amd64, arm64, arm/v7 or arm/v5 (linux/ prefix and
+	// aliases such as aarch64, armv7, armel, x86_64 accepted).
 	// +default="arm64"
 	arch string,
 	// Pack with UPX --lzma --best: about half the size, ~20 ms and ~640 kB
@@ -48,7 +51,11 @@ func (m *MikrotikTailscale) Busybox(
 		return nil, err
 	}
 
-	src := busyboxSource(a)
+	builder, err := busyboxBuilder(ctx)
+	if err != nil {
+		return nil, err
+	}
+	src := busyboxSource(builder)
 	scan, err := src.WithExec(busybox.SourceLinesArgs()).Stdout(ctx)
 	if err != nil {
 		return nil, err
@@ -96,9 +103,26 @@ func (m *MikrotikTailscale) Busybox(
 	if err != nil {
 		return nil, err
 	}
-	built := configured.WithExec(busybox.MakeArgs(busybox.Toolchain{}, jobs))
-	bin := path.Join(bbSrc, busybox.Binary)
-	listed, err := built.WithExec(busybox.ListArgs(bin)).Stdout(ctx)
+	headers, err := busybox.KernelHeadersArgs(a.Debian, bbHeaders)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := busybox.CrossToolchain(a.Debian, bbHeaders)
+	if err != nil {
+		return nil, err
+	}
+	bin := configured.
+		WithExec(headers).
+		WithExec(busybox.MakeArgs(tc, jobs)).
+		File(path.Join(bbSrc, busybox.Binary))
+
+	// The binary asks itself for its applets, alone in an empty container
+	// of its own platform (emulated by the engine where foreign).
+	const probe = "/busybox"
+	listed, err := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(a.Platform)}).
+		WithFile(probe, bin, dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithExec(busybox.ListArgs(probe)).
+		Stdout(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -108,20 +132,34 @@ func (m *MikrotikTailscale) Busybox(
 
 	return dag.Container().
 		From(pins.AlpineImage).
-		WithFile(path.Join(bbOut, busybox.InstallPath), maybeUPX(built.File(bin), tsbuild.Options{NoCompress: !compress}), dagger.ContainerWithFileOpts{Permissions: 0o755}).
+		WithFile(path.Join(bbOut, busybox.InstallPath), maybeUPX(bin, tsbuild.Options{NoCompress: !compress}), dagger.ContainerWithFileOpts{Permissions: 0o755}).
 		WithWorkdir(bbOut).
 		WithExec(busybox.LinkArgs(sel.Applets)).
 		Directory(bbOut), nil
 }
 
-// busyboxSource is the alpine build container for the target platform
-// (emulated unless native) with the pinned release unpacked in bbSrc. The
-// tarball is checked against pins.BusyBoxSHA256 before it is unpacked.
-func busyboxSource(a platform.Arch) *dagger.Container {
+// busyboxBuilder is the Debian build container on the engine's own
+// platform with the cross toolchains of every target installed: one layer
+// that all four BusyBox builds share.
+func busyboxBuilder(ctx context.Context) (*dagger.Container, error) {
+	base := dag.Container().From(pins.DebianImage)
+	buildArch, err := base.WithExec(busybox.BuildArchArgs()).Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	apt, err := busybox.AptArgs(strings.TrimSpace(buildArch), platform.DebianArches())
+	if err != nil {
+		return nil, err
+	}
+	return base.WithExec(apt), nil
+}
+
+// busyboxSource is the build container with the pinned release unpacked
+// in bbSrc. The tarball is checked against pins.BusyBoxSHA256 before it is
+// unpacked.
+func busyboxSource(builder *dagger.Container) *dagger.Container {
 	tarball := busybox.Tarball(pins.BusyBoxVersion)
-	return dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(a.Platform)}).
-		From(pins.AlpineImage).
-		WithExec(busybox.APKArgs()).
+	return builder.
 		WithWorkdir(bbWork).
 		WithFile(path.Join(bbWork, tarball), dag.HTTP(busybox.URL(pins.BusyBoxVersion))).
 		WithNewFile(path.Join(bbWork, "SHA256SUMS"), busybox.SHA256Sums(pins.BusyBoxSHA256, tarball)).

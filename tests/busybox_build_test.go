@@ -83,52 +83,26 @@ func busyboxTarball(t *testing.T) string {
 	return bbTarball
 }
 
-// bbToolchain is the Debian cross toolchain for an arch: gcc-<triplet>
-// with Debian's musl wrapper (<arch>-linux-musl*-gcc from musl-dev:<arch>),
-// static, plus the kernel headers the wrapper's -nostdinc hides. The
-// pipeline's alpine gcc is musl natively and needs none of this.
+// bbToolchain is the recipe's cross toolchain for an arch, with its kernel
+// headers linked by the recipe's own command, exactly as busybox.go does
+// in the build container.
 func bbToolchain(t *testing.T, a platform.Arch) busybox.Toolchain {
 	t.Helper()
-	var tc busybox.Toolchain
-	var linux, asm string
-	switch a.Dir {
-	case "amd64":
-		tc = busybox.Toolchain{CC: "x86_64-linux-musl-gcc", CrossCompile: "x86_64-linux-gnu-"}
-		linux, asm = "/usr/include", "/usr/include/x86_64-linux-gnu"
-	case "arm64":
-		tc = busybox.Toolchain{CC: "aarch64-linux-musl-gcc", CrossCompile: "aarch64-linux-gnu-"}
-		linux, asm = "/usr/aarch64-linux-gnu/include", "/usr/aarch64-linux-gnu/include"
-	case "armv7":
-		tc = busybox.Toolchain{CC: "arm-linux-musleabihf-gcc", CrossCompile: "arm-linux-gnueabihf-"}
-		linux, asm = "/usr/arm-linux-gnueabihf/include", "/usr/arm-linux-gnueabihf/include"
-	default:
-		t.Fatalf("no host toolchain for %s", a.Name)
-	}
 	hdr := filepath.Join(scratchDir(t, "busybox-kernel-headers"), a.Dir)
-	if err := os.MkdirAll(hdr, 0o755); err != nil {
+	args, err := busybox.KernelHeadersArgs(a.Debian, hdr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	links := map[string]string{
-		"linux":       filepath.Join(linux, "linux"),
-		"asm-generic": filepath.Join(linux, "asm-generic"),
-		"mtd":         filepath.Join(linux, "mtd"),
-		"asm":         filepath.Join(asm, "asm"),
+	mustRun(t, "", nil, time.Minute, args...)
+	tc, err := busybox.CrossToolchain(a.Debian, hdr)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name, target := range links {
-		if _, err := os.Stat(target); err != nil {
-			t.Fatalf("kernel headers for %s: %v (installed by tests/run-all.sh)", a.Name, err)
-		}
-		os.Remove(filepath.Join(hdr, name))
-		if err := os.Symlink(target, filepath.Join(hdr, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tc.ExtraCFLAGS = "-isystem " + hdr
 	return tc
 }
 
 // runBusyboxRecipe runs the BusyBox recipe in dir exactly as busybox.go
-// does in the alpine container: unpack, derive the applet symbols from the
+// does in the build container: unpack, derive the applet symbols from the
 // source, generate and check the .config, build, list, UPX.
 func runBusyboxRecipe(t *testing.T, a platform.Arch, s busybox.Strategy, dir string) *bbBuild {
 	t.Helper()
@@ -226,4 +200,20 @@ func bbEnabled(cfg string) []string {
 	return out
 }
 
-var _ = strings.TrimSpace
+// TestBusyboxToolchainInstalled proves the build container's package list
+// (busybox.Packages for this machine's arch and every target) names real
+// Debian packages, and that tests/run-all.sh installed exactly what the
+// pipeline installs: each one must be installed here.
+func TestBusyboxToolchainInstalled(t *testing.T) {
+	build := strings.TrimSpace(mustRun(t, "", nil, time.Minute, busybox.BuildArchArgs()...))
+	pkgs, err := busybox.Packages(build, platform.DebianArches())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pkgs {
+		r := run(t, "", nil, time.Minute, "dpkg-query", "-W", "-f=${db:Status-Status}", p)
+		if r.Err != nil || r.Stdout != "installed" {
+			t.Errorf("%s is not installed (add it to tests/run-all.sh): %s", p, r)
+		}
+	}
+}

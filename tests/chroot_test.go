@@ -30,8 +30,9 @@ func binfmtSetup(t *testing.T, a platform.Arch) []string {
 }
 
 // chrootRun runs script with /bin/sh of root inside fresh user, mount, pid
-// and network namespaces, with an empty environment (no PATH). Foreign
-// arches run through binfmtSetup. root is first bound onto itself so / is
+// and network namespaces, with an empty environment (no PATH; only
+// QEMU_CPU where the arch sets a CPU model). Foreign arches run through
+// binfmtSetup. root is first bound onto itself so / is
 // a mount point in the chroot, as in a container (df finds it in
 // /proc/mounts); setup lines then run (outside the chroot, with "$1" the
 // root) to add what the test needs on top.
@@ -40,7 +41,9 @@ func chrootRun(t *testing.T, a platform.Arch, root string, setup []string, scrip
 	lines := append([]string{"set -e"}, binfmtSetup(t, a)...)
 	lines = append(lines, `mount --bind "$1" "$1"`)
 	lines = append(lines, setup...)
-	lines = append(lines, `exec env -i "$(command -v chroot)" "$1" /bin/sh -c "$2"`)
+	// qemu started by binfmt_misc takes its CPU model only from QEMU_CPU.
+	env := strings.Join(append([]string{"env", "-i"}, a.QemuEnv()...), " ")
+	lines = append(lines, `exec `+env+` "$(command -v chroot)" "$1" /bin/sh -c "$2"`)
 	return run(t, "", os.Environ(), 10*time.Minute,
 		"unshare", "--user", "--map-root-user", "--mount", "--pid", "--net", "--fork", "--kill-child",
 		"--", "/bin/sh", "-c", strings.Join(lines, "\n"), "chroot-run", root, script)

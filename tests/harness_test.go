@@ -130,13 +130,11 @@ func mustRun(t testing.TB, dir string, env []string, timeout time.Duration, argv
 	return r.Stdout
 }
 
-// archArgv prefixes argv with the arch's qemu-user runner (binfmt_misc is
-// not mounted here, so foreign binaries are started explicitly).
+// archArgv prefixes argv with the arch's qemu-user runner and CPU model
+// (binfmt_misc is not mounted here, so foreign binaries are started
+// explicitly).
 func archArgv(a platform.Arch, argv ...string) []string {
-	if a.Qemu == "" {
-		return argv
-	}
-	return append([]string{a.Qemu}, argv...)
+	return append(a.QemuArgv(), argv...)
 }
 
 // fileSize is the size of path in bytes.

@@ -196,6 +196,7 @@ func expectedPins(t *testing.T) map[renovateDep]bool {
 		{pinsFile, "busybox", "custom.busybox", pins.BusyBoxVersion, ""}:  true,
 		image(pins.GolangImage): true,
 		image(pins.AlpineImage): true,
+		image(pins.DebianImage): true,
 	}
 	var meta struct {
 		EngineVersion string `json:"engineVersion"`
@@ -287,8 +288,9 @@ type policyFilter struct {
 
 // TestRenovatePolicy: the automerge policy of docs/DEVELOPMENT.md ("CI"),
 // as Renovate evaluates renovate.json: Tailscale patch and minor, base-image
-// digests and Go/alpine/BusyBox patches automerge; minor and major of Go,
-// alpine and BusyBox, Tailscale majors and all tooling wait for a human;
+// digests, Go/alpine/BusyBox patches and Debian point releases automerge;
+// minor and major of Go, alpine and BusyBox, Debian's next release,
+// Tailscale majors and all tooling wait for a human;
 // Tailscale follows stable (even-minor) releases only; BusyBox versions are
 // read from the tarball names of the download listing.
 func TestRenovatePolicy(t *testing.T) {
@@ -309,6 +311,10 @@ func TestRenovatePolicy(t *testing.T) {
 		{"alpine", "docker", "patch", true, ""},
 		{"alpine", "docker", "minor", false, ""},
 		{"alpine", "docker", "major", false, ""},
+		{"debian", "docker", "pinDigest", true, ""},
+		{"debian", "docker", "digest", true, ""},
+		{"debian", "docker", "minor", true, ""},
+		{"debian", "docker", "major", false, ""},
 		{"busybox", "custom.busybox", "patch", true, ""},
 		{"busybox", "custom.busybox", "minor", false, ""},
 		{"busybox", "custom.busybox", "major", false, ""},
@@ -478,6 +484,16 @@ func bumpVersion(t testing.TB, v string, part int) string {
 	return out
 }
 
+// debianPointRelease is the next point release of a 12.N-slim tag.
+func debianPointRelease(t testing.TB, tag string) string {
+	t.Helper()
+	var major, point int
+	if _, err := fmt.Sscanf(tag, "%d.%d-slim", &major, &point); err != nil {
+		t.Fatalf("Debian tag %q is not N.M-slim: %v", tag, err)
+	}
+	return fmt.Sprintf("%d.%d-slim", major, point+1)
+}
+
 // TestRenovateRewritesPins: every update Renovate can propose changes
 // exactly the pinned value (and digest) and nothing else: the constants of
 // internal/pins keep their names, GolangImage gets its first digest by
@@ -491,6 +507,7 @@ func TestRenovateRewritesPins(t *testing.T) {
 	q := func(s string) string { return `"` + s + `"` }
 	golangTag := strings.TrimPrefix(pins.GolangImage, "golang:")
 	alpineTag, _, _ := strings.Cut(strings.TrimPrefix(pins.AlpineImage, "alpine:"), "@")
+	debianTag, _, _ := strings.Cut(strings.TrimPrefix(pins.DebianImage, "debian:"), "@")
 	var meta struct {
 		EngineVersion string `json:"engineVersion"`
 	}
@@ -507,6 +524,10 @@ func TestRenovateRewritesPins(t *testing.T) {
 			old: q(pins.AlpineImage), new: q("alpine:" + alpineTag + "@" + digest('3'))},
 		{File: pinsFile, DepName: "alpine", UpdateType: "patch", NewValue: bumpVersion(t, alpineTag, 2), NewDigest: digest('4'),
 			old: q(pins.AlpineImage), new: q("alpine:" + bumpVersion(t, alpineTag, 2) + "@" + digest('4'))},
+		{File: pinsFile, DepName: "debian", UpdateType: "pinDigest", NewDigest: digest('5'),
+			old: q(pins.DebianImage), new: q("debian:" + debianTag + "@" + digest('5'))},
+		{File: pinsFile, DepName: "debian", UpdateType: "minor", NewValue: debianPointRelease(t, debianTag), NewDigest: digest('6'),
+			old: q(pins.DebianImage), new: q("debian:" + debianPointRelease(t, debianTag) + "@" + digest('6'))},
 		{File: pinsFile, DepName: pins.TailscaleModule, UpdateType: "minor", NewValue: bumpVersion(t, bumpVersion(t, pins.TailscaleVersion, 1), 1),
 			old: q(pins.TailscaleVersion), new: q(bumpVersion(t, bumpVersion(t, pins.TailscaleVersion, 1), 1))},
 		{File: pinsFile, DepName: "go", UpdateType: "patch", NewValue: bumpVersion(t, pins.GoVersion, 2),

@@ -17,24 +17,29 @@ if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.
   echo 'deb http://deb.debian.org/debian bookworm-backports main' >/etc/apt/sources.list.d/bookworm-backports.list
 fi
 # BusyBox (tests/busybox_*): the source is trixie's orig tarball (deb-src
-# only: no trixie binary package becomes installable); arm64/armhf are
-# built with Debian's musl cross wrappers from musl-dev:arm64/armhf. The
+# only: no trixie binary package becomes installable); every arch is
+# built with the packages the pipeline's build container installs
+# (internal/busybox/toolchain.go; TestBusyboxToolchainInstalled checks the
+# two lists agree): Debian's cross gcc, linux-libc-dev-<arch>-cross and
+# the musl wrapper from musl-dev:<arch>. The
 # foreign arches are fetched from bookworm main only: APT::Architectures
 # keeps every other source native-only (no foreign security indices).
 echo 'deb-src http://deb.debian.org/debian trixie main' >/etc/apt/sources.list.d/trixie-src.list
 dpkg --add-architecture arm64
 dpkg --add-architecture armhf
+dpkg --add-architecture armel
 echo "APT::Architectures { \"$(dpkg --print-architecture)\"; };" >/etc/apt/apt.conf.d/90mikrotik-tailscale-native-arch
 printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm' 'Components: main' \
-  'Architectures: arm64 armhf' 'Architectures-Remove: all' 'Targets: Packages' \
+  'Architectures: arm64 armhf armel' 'Architectures-Remove: all' 'Targets: Packages' \
   'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >/etc/apt/sources.list.d/mikrotik-tailscale-cross.sources
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   ca-certificates git iproute2 util-linux qemu-user-static musl-tools \
   make gcc libc6-dev bzip2 xz-utils >/dev/null
 apt-get install -y -qq --no-install-recommends \
-  dpkg-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross \
-  musl-dev:arm64 musl-dev:armhf >/dev/null
+  dpkg-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi \
+  linux-libc-dev-amd64-cross linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross linux-libc-dev-armel-cross \
+  musl-dev musl-dev:arm64 musl-dev:armhf musl-dev:armel >/dev/null
 apt-get install -y -qq --no-install-recommends -t bookworm-backports upx-ucl >/dev/null
 
 # Any Go >= 1.21 downloads the pinned builder toolchain through the module

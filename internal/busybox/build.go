@@ -50,9 +50,8 @@ func Env(epoch int64) []string {
 	return []string{"SOURCE_DATE_EPOCH=" + strconv.FormatInt(epoch, 10), "TZ=UTC", "LC_ALL=C"}
 }
 
-// Toolchain is the compiler a build uses. The zero value is the native
-// gcc of the build container (the pipeline builds in an alpine container
-// of the target platform, so gcc is already a static-capable musl gcc).
+// Toolchain is the compiler a build uses (see CrossToolchain). The zero
+// value is the build machine's own gcc.
 type Toolchain struct {
 	// CC replaces $(CROSS_COMPILE)gcc, e.g. a musl wrapper.
 	CC string
@@ -168,9 +167,4 @@ func CheckList(out string, applets []string) error {
 		return fmt.Errorf("busybox --list differs from %s: missing %v, not listed %v", ListFile, missing, extra)
 	}
 	return nil
-}
-
-// APKArgs installs the build dependencies in the alpine build container.
-func APKArgs() []string {
-	return []string{"apk", "add", "--no-cache", "gcc", "make", "musl-dev", "linux-headers"}
 }

@@ -26,7 +26,15 @@ const GoVersion = "1.27.3"
 // renovate: datasource=docker depName=golang
 const GolangImage = "golang:1.27.3-alpine3.24"
 
-// AlpineImage builds BusyBox, runs UPX and supplies the CA bundle.
+// DebianImage cross-compiles BusyBox for every platform with Debian's cross
+// gcc and musl wrappers: bookworm (12.x), the release whose toolchain (gcc
+// 12.2, musl 1.2.3) the host suite builds and tests with. No digest yet,
+// for the same reason as GolangImage.
+//
+// renovate: datasource=docker depName=debian
+const DebianImage = "debian:12.15-slim"
+
+// AlpineImage runs UPX and supplies the CA bundle.
 //
 // renovate: datasource=docker depName=alpine
 const AlpineImage = "alpine:3.24.2@sha256:294b683cb724975bec92580e1e685676bd4b50bda910ddb8c51d4cabeaec77e6"

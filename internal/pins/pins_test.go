@@ -37,6 +37,14 @@ func TestImagesAreFullyQualified(t *testing.T) {
 	}
 }
 
+// Debian tags its images by point release (12.15), not X.Y.Z; bookworm is
+// the release the host suite proves the BusyBox toolchain on.
+func TestDebianImageIsABookwormPointRelease(t *testing.T) {
+	if !regexp.MustCompile(`^debian:12\.\d+-slim(@sha256:[0-9a-f]{64})?$`).MatchString(DebianImage) {
+		t.Fatalf("DebianImage %q is not debian:12.<point>-slim (bookworm, the host suite's release)", DebianImage)
+	}
+}
+
 func TestBusyBoxChecksumIsSHA256(t *testing.T) {
 	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(BusyBoxSHA256) {
 		t.Fatalf("BusyBoxSHA256 %q is not a sha256", BusyBoxSHA256)

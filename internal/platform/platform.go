@@ -20,17 +20,30 @@ type Arch struct {
 	GOARM  string
 	// Dir is a filesystem-safe name for per-arch artifacts ("armv7").
 	Dir string
+	// Debian is the dpkg architecture of the same ABI ("armel" for soft-
+	// float ARMv5TE EABI): it names the cross toolchain packages BusyBox is
+	// built with.
+	Debian string
 	// Qemu runs this arch's binaries on an amd64 host; empty for amd64.
 	Qemu string
+	// QemuCPU is the CPU model qemu emulates instead of its permissive
+	// default ("max"), so an instruction the real routers lack faults in
+	// the tests too. Empty keeps the default.
+	QemuCPU string
 	// RouterOS is the architecture name RouterOS prints in
 	// /system/resource (and its container docs use).
 	RouterOS string
 }
 
 var supported = []Arch{
-	{Name: "amd64", Platform: "linux/amd64", GOARCH: "amd64", Dir: "amd64", RouterOS: "x86_64"},
-	{Name: "arm64", Platform: "linux/arm64", GOARCH: "arm64", Dir: "arm64", Qemu: "qemu-aarch64-static", RouterOS: "arm64"},
-	{Name: "arm/v7", Platform: "linux/arm/v7", GOARCH: "arm", GOARM: "7", Dir: "armv7", Qemu: "qemu-arm-static", RouterOS: "arm"},
+	{Name: "amd64", Platform: "linux/amd64", GOARCH: "amd64", Dir: "amd64", Debian: "amd64", RouterOS: "x86_64"},
+	{Name: "arm64", Platform: "linux/arm64", GOARCH: "arm64", Dir: "arm64", Debian: "arm64", Qemu: "qemu-aarch64-static", RouterOS: "arm64"},
+	{Name: "arm/v7", Platform: "linux/arm/v7", GOARCH: "arm", GOARM: "7", Dir: "armv7", Debian: "armhf", Qemu: "qemu-arm-static", RouterOS: "arm"},
+	// RouterOS's arm32v5 devices (hEX refresh, hEX S 2025, hAP ax S):
+	// soft-float ARMv5TE, the ABI of Debian armel. Hard-float (armhf,
+	// GOARM=7) programs die there with SIGILL, so the tests emulate an
+	// ARMv5TEJ core (arm926) with its optional VFP switched off.
+	{Name: "arm/v5", Platform: "linux/arm/v5", GOARCH: "arm", GOARM: "5", Dir: "armv5", Debian: "armel", Qemu: "qemu-arm-static", QemuCPU: "arm926,vfp=off", RouterOS: "arm"},
 }
 
 // aliases are the other spellings people and tools use for the same targets
@@ -39,22 +52,20 @@ var aliases = map[string]string{
 	"x86_64": "amd64", "x86-64": "amd64", "x64": "amd64",
 	"aarch64": "arm64", "arm64/v8": "arm64", "armv8": "arm64",
 	"armv7": "arm/v7", "armv7l": "arm/v7", "armhf": "arm/v7", "arm": "arm/v7", "arm32v7": "arm/v7",
+	"armv5": "arm/v5", "armv5l": "arm/v5", "armv5te": "arm/v5", "armv5tel": "arm/v5", "armel": "arm/v5", "arm32v5": "arm/v5",
 }
 
 // unsupported explains targets people ask for that we deliberately do not
 // build, so the error says why instead of only "no".
 var unsupported = map[string]string{
-	"arm/v5":  "arm/v5 (RouterOS arm32v5: hAP ax S, hEX refresh) is not built yet",
-	"armv5":   "arm/v5 (RouterOS arm32v5: hAP ax S, hEX refresh) is not built yet",
-	"armel":   "arm/v5 (RouterOS arm32v5: hAP ax S, hEX refresh) is not built yet",
-	"arm32v5": "arm/v5 (RouterOS arm32v5: hAP ax S, hEX refresh) is not built yet",
-	"arm/v6":  "arm/v6 has no RouterOS device with container support",
-	"mips":    "MIPS RouterOS devices (mmips, mipsbe) have no container support",
-	"mipsle":  "MIPS RouterOS devices (mmips, mipsbe) have no container support",
-	"mmips":   "MIPS RouterOS devices (mmips, mipsbe) have no container support",
-	"mipsbe":  "MIPS RouterOS devices (mmips, mipsbe) have no container support",
-	"tile":    "TILE RouterOS devices have no container support",
-	"ppc":     "PowerPC RouterOS devices have no container support",
+	"arm/v6": "arm/v6 has no RouterOS device with container support (arm32v5 devices take arm/v5)",
+	"armv6":  "arm/v6 has no RouterOS device with container support (arm32v5 devices take arm/v5)",
+	"mips":   "MIPS RouterOS devices (mmips, mipsbe) have no container support",
+	"mipsle": "MIPS RouterOS devices (mmips, mipsbe) have no container support",
+	"mmips":  "MIPS RouterOS devices (mmips, mipsbe) have no container support",
+	"mipsbe": "MIPS RouterOS devices (mmips, mipsbe) have no container support",
+	"tile":   "TILE RouterOS devices have no container support",
+	"ppc":    "PowerPC RouterOS devices have no container support",
 }
 
 // All returns the supported arches in build order.
@@ -67,6 +78,16 @@ func Names() []string {
 		names[i] = a.Name
 	}
 	return names
+}
+
+// DebianArches returns each supported arch's Debian architecture, in
+// build order.
+func DebianArches() []string {
+	out := make([]string, len(supported))
+	for i, a := range supported {
+		out[i] = a.Debian
+	}
+	return out
 }
 
 // Parse resolves a user-supplied arch ("arm/v7", "linux/arm/v7", "armv7",
@@ -82,7 +103,7 @@ func Parse(s string) (Arch, error) {
 			return a, nil
 		}
 	}
-	msg := fmt.Sprintf("unsupported arch %q: choose one of %s (also accepted: linux/<arch>, aarch64, armv7, x86_64)",
+	msg := fmt.Sprintf("unsupported arch %q: choose one of %s (also accepted: linux/<arch>, aarch64, armv7, armv5, armel, x86_64)",
 		s, strings.Join(Names(), ", "))
 	if why, ok := unsupported[key]; ok {
 		msg += "; " + why
@@ -109,6 +130,27 @@ func ParseList(s string) ([]Arch, error) {
 		}
 	}
 	return out, nil
+}
+
+// QemuArgv is the command prefix that runs one of this arch's binaries on
+// an amd64 host: nil for amd64, else qemu-user with QemuCPU.
+func (a Arch) QemuArgv() []string {
+	if a.Qemu == "" {
+		return nil
+	}
+	if a.QemuCPU == "" {
+		return []string{a.Qemu}
+	}
+	return []string{a.Qemu, "-cpu", a.QemuCPU}
+}
+
+// QemuEnv is QemuCPU for qemu started by binfmt_misc, which passes no
+// options but reads QEMU_CPU from the environment. Nil when unset.
+func (a Arch) QemuEnv() []string {
+	if a.Qemu == "" || a.QemuCPU == "" {
+		return nil
+	}
+	return []string{"QEMU_CPU=" + a.QemuCPU}
 }
 
 // GoEnv is the environment a `go build` for this arch needs. CGO is off:

@@ -233,9 +233,7 @@ func (p *perf) bench(spec benchSpec, a platform.Arch) benchResult {
 		for i := 0; i < n; i++ {
 			v := p.cfg.variants[(i+r)%n]
 			test := []string{bins[v.Name], "-test.run=^$", "-test.bench=" + spec.Bench, "-test.benchtime=" + benchtime, "-test.count=1"}
-			if a.Qemu != "" {
-				test = append([]string{a.Qemu}, test...)
-			}
+			test = append(a.QemuArgv(), test...)
 			// A private network namespace with loopback up: the
 			// socket benchmarks see nothing but each other.
 			argv := append([]string{"unshare", "--net", "--", "sh", "-c", `ip link set lo up && exec "$@"`, "sh"}, test...)

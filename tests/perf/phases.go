@@ -296,9 +296,7 @@ func daemonMem(a platform.Arch, bin string, settle time.Duration) (map[string]in
 	}
 	sock := filepath.Join(dir, "tailscaled.sock")
 	daemon := []string{link, "--statedir=" + filepath.Join(dir, "state"), "--socket=" + sock, "--no-logs-no-support"}
-	if a.Qemu != "" {
-		daemon = append([]string{a.Qemu}, daemon...)
-	}
+	daemon = append(a.QemuArgv(), daemon...)
 	// unshare and sh both exec: the PID is tailscaled's (or qemu's).
 	argv := append([]string{"unshare", "--net", "--", "sh", "-c", `ip link set lo up && exec "$@"`, "sh"}, daemon...)
 	logf, _ := os.Create(filepath.Join(dir, "log"))
