@@ -20,8 +20,8 @@ import (
 // commit gives the same image.
 func (m *MikrotikTailscale) Build(
 	ctx context.Context,
-	// Target platform: amd64, arm64 or arm/v7 (linux/ prefix and aliases
-	// such as aarch64, armv7, x86_64 accepted).
+	// Target platform: amd64, arm64, arm/v7 or arm/v5 (linux/ prefix and
+	// aliases such as aarch64, armv7, armel, x86_64 accepted).
 	// +default="arm64"
 	arch string,
 	// org.opencontainers.image.version: the release tag. Defaults to
@@ -158,7 +158,7 @@ func imageMeta(version, revision, created, sourceURL string) (layout.Meta, error
 // (RouterOS rejects multi-platform and gzip'd OCI archives).
 func (m *MikrotikTailscale) Tarball(
 	ctx context.Context,
-	// Target platform: amd64, arm64 or arm/v7.
+	// Target platform: amd64, arm64, arm/v7 or arm/v5.
 	// +default="arm64"
 	arch string,
 	// org.opencontainers.image.version; defaults to v<tailscale>-dev.

@@ -11,7 +11,7 @@ import (
 )
 
 // MikrotikTailscale builds a FROM-scratch Tailscale image (a few MB) for
-// RouterOS on linux/arm64, linux/arm/v7 and linux/amd64.
+// RouterOS on linux/arm64, linux/arm/v7, linux/arm/v5 and linux/amd64.
 type MikrotikTailscale struct {
 	// The repository checkout: BusyBox applet list and commit metadata.
 	Source *dagger.Directory

@@ -26,8 +26,8 @@ const (
 // with the reviewed feature tag set, compressed with UPX.
 func (m *MikrotikTailscale) Tailscale(
 	ctx context.Context,
-	// Target platform: amd64, arm64 or arm/v7 (linux/ prefix and aliases
-	// such as aarch64, armv7, x86_64 accepted).
+	// Target platform: amd64, arm64, arm/v7 or arm/v5 (linux/ prefix and
+	// aliases such as aarch64, armv7, armel, x86_64 accepted).
 	// +default="arm64"
 	arch string,
 	// Re-enable inlining in the standard library and the per-packet code

@@ -21,8 +21,8 @@ import (
 
 // TestBusyboxBuild runs the recipe for every arch (the chosen config
 // strategy, Debian's musl cross toolchains), checks `busybox --list`
-// against the applet list, keeps the shipped binary and applet list as
-// artifacts and records sizes.
+// against the applet list, keeps the shipped binary, applet list and final
+// .config as artifacts and records sizes.
 func TestBusyboxBuild(t *testing.T) {
 	mergeReport(t, map[string]any{
 		"busybox_version":         pins.BusyBoxVersion,
@@ -34,6 +34,9 @@ func TestBusyboxBuild(t *testing.T) {
 			dir := archDir(t, a)
 			copyFile(t, b.UPX, filepath.Join(dir, "busybox"), 0o755)
 			if err := os.WriteFile(filepath.Join(dir, "applets.txt"), []byte(strings.Join(b.Applets, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "busybox.config"), []byte(b.Config), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			bbRequireStatic(t, b.Stripped)
