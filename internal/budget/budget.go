@@ -25,6 +25,7 @@ var Defaults = map[string]Budget{
 	"amd64":  {MaxCompressed: 4_750_000, MaxUncompressed: 4_910_000},
 	"arm64":  {MaxCompressed: 3_940_000, MaxUncompressed: 4_100_000},
 	"arm/v7": {MaxCompressed: 3_920_000, MaxUncompressed: 4_080_000},
+	"arm/v5": {MaxCompressed: 3_920_000, MaxUncompressed: 4_080_000},
 }
 
 // Parse applies overrides of the form ARCH=COMPRESSED/UNCOMPRESSED to the

@@ -3,14 +3,21 @@ package budget
 import (
 	"strings"
 	"testing"
+
+	"dagger/mikrotik-tailscale/internal/platform"
 )
 
+// A platform without a budget would pass every size check (zero means no
+// limit), so each one needs its own.
 func TestDefaultsCoverEverySupportedArch(t *testing.T) {
-	for _, a := range []string{"amd64", "arm64", "arm/v7"} {
-		b, ok := Defaults[a]
+	for _, a := range platform.All() {
+		b, ok := Defaults[a.Name]
 		if !ok || b.MaxCompressed <= 0 || b.MaxUncompressed <= 0 {
-			t.Errorf("no sane default budget for %s: %+v", a, b)
+			t.Errorf("no sane default budget for %s: %+v", a.Name, b)
 		}
+	}
+	if len(Defaults) != len(platform.All()) {
+		t.Errorf("budgets for %d arches, %d supported", len(Defaults), len(platform.All()))
 	}
 }
 
