@@ -524,7 +524,7 @@ func TestRenovateRewritesPins(t *testing.T) {
 			old: q(pins.AlpineImage), new: q("alpine:" + alpineTag + "@" + digest('3'))},
 		{File: pinsFile, DepName: "alpine", UpdateType: "patch", NewValue: bumpVersion(t, alpineTag, 2), NewDigest: digest('4'),
 			old: q(pins.AlpineImage), new: q("alpine:" + bumpVersion(t, alpineTag, 2) + "@" + digest('4'))},
-		{File: pinsFile, DepName: "debian", UpdateType: "pinDigest", NewDigest: digest('5'),
+		{File: pinsFile, DepName: "debian", UpdateType: "digest", NewDigest: digest('5'),
 			old: q(pins.DebianImage), new: q("debian:" + debianTag + "@" + digest('5'))},
 		{File: pinsFile, DepName: "debian", UpdateType: "minor", NewValue: debianPointRelease(t, debianTag), NewDigest: digest('6'),
 			old: q(pins.DebianImage), new: q("debian:" + debianPointRelease(t, debianTag) + "@" + digest('6'))},

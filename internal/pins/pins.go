@@ -28,11 +28,12 @@ const GolangImage = "golang:1.27.3-alpine3.24"
 
 // DebianImage cross-compiles BusyBox for every platform with Debian's cross
 // gcc and musl wrappers: bookworm (12.x), the release whose toolchain (gcc
-// 12.2, musl 1.2.3) the host suite builds and tests with. No digest yet,
-// for the same reason as GolangImage.
+// 12.2, musl 1.2.3) the host suite builds and tests with. The digest is
+// the one docker-library/repo-info records for the tag (bookworm-20260803)
+// and an unrelated project's build record shows.
 //
 // renovate: datasource=docker depName=debian
-const DebianImage = "debian:12.15-slim"
+const DebianImage = "debian:12.15-slim@sha256:abd67ffcfa541b485a3dff59865ab629aa048a6c613e639d36e7456b0b229241"
 
 // AlpineImage runs UPX and supplies the CA bundle.
 //
