@@ -14,38 +14,39 @@ import (
 	"dagger/mikrotik-tailscale/internal/tsbuild"
 )
 
-// Build assembles the FROM-scratch image for one platform: BusyBox and the
-// CA bundle first, then /usr/local/bin (binary plus its two argv[0] links)
-// as a single final layer. Every file carries the commit time, so the same
-// commit gives the same image.
+// Build the FROM-scratch image for one platform.
+//
+// BusyBox and the CA bundle come first, then /usr/local/bin (the binary
+// and its two argv[0] links) as a single final layer. Every file carries
+// the commit time, so the same commit gives the same image.
 func (m *MikrotikTailscale) Build(
 	ctx context.Context,
-	// Target platform: amd64, arm64, arm/v7 or arm/v5 (linux/ prefix and
-	// aliases such as aarch64, armv7, armel, x86_64 accepted).
+	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/,
+	// and aliases such as aarch64, armv7, armel, x86_64).
 	// +default="arm64"
 	arch string,
-	// org.opencontainers.image.version: the release tag. Defaults to
+	// Version label (org.opencontainers.image.version); defaults to
 	// v<tailscale>-dev.
 	// +optional
 	version string,
-	// org.opencontainers.image.revision: the commit hash.
+	// Commit hash for the revision label.
 	// +optional
 	revision string,
-	// Commit time (RFC 3339, e.g. from `git log -1 --format=%cI`): the
-	// org.opencontainers.image.created label and every file's timestamp.
-	// Defaults to the Unix epoch, which keeps builds reproducible.
+	// Commit time in RFC 3339, as git log -1 --format=%cI prints it: the
+	// created label and every file's timestamp. Defaults to the Unix
+	// epoch, which keeps builds reproducible.
 	// +optional
 	created string,
-	// org.opencontainers.image.source: the repository URL.
+	// Repository URL for the source label.
 	// +optional
 	sourceURL string,
-	// Re-enable inlining in the standard library and the per-packet code:
-	// about +0.45 MB after UPX for 2-4x faster packet parsing and
-	// filtering (docs/PERFORMANCE.md). Not covered by the default budgets.
+	// Inline the standard library and the packet path again: about
+	// +0.45 MB after UPX for 2-4x faster packet parsing and filtering. Not
+	// covered by the default size budgets.
 	// +default=false
 	inlineHot bool,
-	// UPX-pack tailscale.combined and BusyBox: about 4x smaller on flash,
-	// at ~14 MB of unshareable RAM (docs/PERFORMANCE.md).
+	// Pack tailscale.combined and BusyBox with UPX: 4x smaller on flash,
+	// about 14 MB more private RAM.
 	// +default=true
 	compress bool,
 ) (*dagger.Container, error) {
@@ -57,7 +58,7 @@ func (m *MikrotikTailscale) Build(
 	if err != nil {
 		return nil, err
 	}
-	src, review, err := reviewedSource(ctx)
+	src, review, err := m.reviewedSource(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +79,14 @@ func (m *MikrotikTailscale) Build(
 	if err != nil {
 		return nil, err
 	}
+	ca, err := m.caBundle(ctx)
+	if err != nil {
+		return nil, err
+	}
 	files := map[layout.Source]*dagger.File{
-		layout.FromTailscale: maybeUPX(buildTailscale(src, a, review, o), o),
+		layout.FromTailscale: m.maybeUPX(buildTailscale(src, a, review, o), o),
 		layout.FromBusyBox:   bb.File(layout.BusyBox),
-		layout.FromCACerts:   dag.Container().From(pins.AlpineImage).File("/" + layout.CACerts),
+		layout.FromCACerts:   ca,
 	}
 	ctr := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(a.Platform)})
 	for _, l := range layers {
@@ -146,28 +151,30 @@ func imageMeta(version, revision, created, sourceURL string) (layout.Meta, error
 	if created != "" {
 		t, err := time.Parse(time.RFC3339, created)
 		if err != nil {
-			return meta, fmt.Errorf("--created %q is not RFC 3339 (e.g. 2026-06-02T15:54:52+02:00, from `git log -1 --format=%%cI`): %w", created, err)
+			return meta, fmt.Errorf("--created %q is not RFC 3339 (e.g. 2026-06-02T15:54:52+02:00, as git log -1 --format=%%cI prints it): %w", created, err)
 		}
 		meta.Created = t
 	}
 	return meta, nil
 }
 
-// Tarball is the image for one platform as a file RouterOS imports with
-// `/container add file=...`: a docker-archive with uncompressed layers
+// Export the image for one platform as a tarball RouterOS can import.
+//
+// A docker-archive with uncompressed layers, for /container add file=...
 // (RouterOS rejects multi-platform and gzip'd OCI archives).
 func (m *MikrotikTailscale) Tarball(
 	ctx context.Context,
-	// Target platform: amd64, arm64, arm/v7 or arm/v5.
+	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/,
+	// and aliases such as aarch64, armv7, armel, x86_64).
 	// +default="arm64"
 	arch string,
-	// org.opencontainers.image.version; defaults to v<tailscale>-dev.
+	// Version label; defaults to v<tailscale>-dev.
 	// +optional
 	version string,
-	// See build --inline-hot.
+	// Inline the standard library and the packet path again (see build).
 	// +default=false
 	inlineHot bool,
-	// See build --compress.
+	// Pack the binaries with UPX (see build).
 	// +default=true
 	compress bool,
 ) (*dagger.File, error) {
@@ -178,17 +185,19 @@ func (m *MikrotikTailscale) Tarball(
 	return routerOSTarball(ctr), nil
 }
 
-// Tarballs builds every platform and returns a directory with one RouterOS
-// tarball each (mikrotik-tailscale-<arch>.tar).
+// Export RouterOS tarballs for every platform into one directory.
+//
+// One mikrotik-tailscale-<arch>.tar per platform (amd64, arm64, armv7,
+// armv5), each as tarball exports it.
 func (m *MikrotikTailscale) Tarballs(
 	ctx context.Context,
-	// org.opencontainers.image.version; defaults to v<tailscale>-dev.
+	// Version label; defaults to v<tailscale>-dev.
 	// +optional
 	version string,
-	// See build --inline-hot.
+	// Inline the standard library and the packet path again (see build).
 	// +default=false
 	inlineHot bool,
-	// See build --compress.
+	// Pack the binaries with UPX (see build).
 	// +default=true
 	compress bool,
 ) (*dagger.Directory, error) {

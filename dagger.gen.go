@@ -61,21 +61,29 @@ func convertSlice[I any, O any](in []I, f func(I) O) []O {
 
 func (r MikrotikTailscale) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Source *dagger.Directory
+		Source      *dagger.Directory
+		GolangImage string
+		DebianImage string
 	}
 	concrete.Source = r.Source
+	concrete.GolangImage = r.GolangImage
+	concrete.DebianImage = r.DebianImage
 	return json.Marshal(&concrete)
 }
 
 func (r *MikrotikTailscale) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Source *dagger.Directory
+		Source      *dagger.Directory
+		GolangImage string
+		DebianImage string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
 		return err
 	}
 	r.Source = concrete.Source
+	r.GolangImage = concrete.GolangImage
+	r.DebianImage = concrete.DebianImage
 	return nil
 }
 
@@ -540,7 +548,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
 				}
 			}
-			return New(source), nil
+			var golangImage string
+			if inputArgs["golangImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["golangImage"]), &golangImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg golangImage", err))
+				}
+			}
+			var debianImage string
+			if inputArgs["debianImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["debianImage"]), &debianImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg debianImage", err))
+				}
+			}
+			return New(source, golangImage, debianImage)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

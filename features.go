@@ -6,11 +6,12 @@ import (
 	"dagger/mikrotik-tailscale/internal/pins"
 )
 
-// Features reports the Go build tag set compiled into Tailscale and the
-// review behind it: what is included and why, what is omitted and why,
-// and any upstream feature nobody has reviewed yet (kept out until then).
+// Report which Tailscale features are compiled in, which are left out, and why.
+//
+// The Go build tag set and the review behind it, as markdown, including
+// any upstream feature nobody has reviewed yet (kept out until then).
 func (m *MikrotikTailscale) Features(ctx context.Context) (string, error) {
-	_, review, err := reviewedSource(ctx)
+	_, review, err := m.reviewedSource(ctx)
 	if err != nil {
 		return "", err
 	}

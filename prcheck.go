@@ -19,13 +19,14 @@ import (
 	"dagger/mikrotik-tailscale/internal/smoke"
 )
 
-// PrCheck is the required status check for pull requests. It builds every
-// platform and fails, with a report of every check, when the Go version
-// guard fails, the feature catalogue disagrees with upstream (or upstream
-// added a feature nobody reviewed), tailscale.combined is not in exactly
-// one layer, a path sits in two layers, an image exceeds its size budget,
-// the RouterOS tarball is not importable, the compiled-in features differ
-// from the recipe, or the smoke run inside the image fails (daemon starts,
+// Run the required pull request check: build every platform and check it.
+//
+// Fails, with a report of every check, when the Go version guard fails,
+// the feature catalogue disagrees with upstream (or upstream added a
+// feature nobody reviewed), tailscale.combined is not in exactly one
+// layer, a path sits in two layers, an image exceeds its size budget, the
+// RouterOS tarball is not importable, the compiled-in features differ from
+// the recipe, or the smoke run inside the image fails (daemon starts,
 // status says logged out, routes and exit node can be set, version
 // matches, the shell runs a pipeline).
 func (m *MikrotikTailscale) PrCheck(
@@ -34,12 +35,11 @@ func (m *MikrotikTailscale) PrCheck(
 	// annotations plus the markdown report).
 	// +default="markdown"
 	format string,
-	// Size budget overrides, ARCH=COMPRESSED/UNCOMPRESSED, e.g.
-	// arm64=4MB/4.2MB. Defaults: the measured sizes plus about 3 %.
+	// Size budget overrides as ARCH=COMPRESSED/UNCOMPRESSED, e.g.
+	// arm64=4MB/4.2MB; the defaults are the measured sizes plus about 3 %.
 	// +optional
 	budgets []string,
-	// Only report upstream features nobody has reviewed yet, instead of
-	// failing on them.
+	// Report upstream features nobody has reviewed yet instead of failing.
 	// +optional
 	allowUnreviewed bool,
 ) (string, error) {
@@ -65,7 +65,7 @@ func (m *MikrotikTailscale) PrCheck(
 }
 
 func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool) []checkreport.Check {
-	src, err := tailscaleSource(ctx)
+	src, err := m.tailscaleSource(ctx)
 	checks := []checkreport.Check{result("Tailscale source and Go version guard", "", err)}
 	if err != nil {
 		return checks
@@ -174,20 +174,32 @@ func checkRouterOSTarball(ctx context.Context, ctr *dagger.Container) error {
 }
 
 // smokeRun runs the smoke script inside the image. tailscaled needs
-// CAP_NET_ADMIN and a TUN device, as on the router.
+// CAP_NET_ADMIN and a TUN device, as on the router. A failure reports the
+// exit code, both output streams and the daemon log, which the engine
+// reads from the container's filesystem (not through the image's tools).
 func smokeRun(ctx context.Context, ctr *dagger.Container) error {
 	run := ctr.
 		WithMountedTemp("/"+layout.SocketDir).
 		WithExec([]string{"/bin/sh", "-c", smoke.Script(strings.TrimPrefix(pins.TailscaleVersion, "v"))},
 			dagger.ContainerWithExecOpts{InsecureRootCapabilities: true, Expect: dagger.ReturnTypeAny})
-	out, err := run.Stdout(ctx)
-	if err != nil {
+	var r smoke.Run
+	var err error
+	if r.ExitCode, err = run.ExitCode(ctx); err != nil {
 		return err
 	}
-	if !smoke.Passed(out) {
-		return fmt.Errorf("%s", strings.TrimSpace(out))
+	if r.Stdout, err = run.Stdout(ctx); err != nil {
+		return err
 	}
-	return nil
+	if r.Stderr, err = run.Stderr(ctx); err != nil {
+		return err
+	}
+	// Absent when the script failed before starting the daemon.
+	if log, lerr := run.File(smoke.LogFile).Contents(ctx); lerr == nil {
+		r.Log = log
+	} else {
+		r.Log = "(not readable: " + lerr.Error() + ")"
+	}
+	return r.Err()
 }
 
 // exportFile writes a Dagger file into this function's own filesystem so

@@ -17,28 +17,30 @@ import (
 	"dagger/mikrotik-tailscale/internal/release"
 )
 
-// Release builds every platform, publishes the multi-platform image as
-// <repository>:<tag> and, only after that push succeeded, moves
-// <repository>:stable to it. An existing tag is never overwritten: a re-run
-// with identical content is a no-op, different content is refused. Returns
-// the digests as JSON.
+// Publish a release: every platform as <repository>:<tag>, then move :stable.
+//
+// :stable moves only after the versioned push succeeded and was read
+// back. An existing tag is never overwritten: a re-run with identical
+// content is a no-op, different content is refused. Returns the digests
+// as JSON.
 //
 // +cache="never"
 func (m *MikrotikTailscale) Release(
 	ctx context.Context,
-	// Release tag v<tailscale>-mt.<N>, e.g. v1.104.5-mt.1; the Tailscale
-	// part must equal the pinned version.
+	// Release tag v<tailscale>-mt.<N>, e.g. v1.104.5-mt.1, for the pinned
+	// Tailscale version.
 	tag string,
 	// Image repository, e.g. gitea.example.com/owner/mikrotik-tailscale.
 	repository string,
 	// Registry user name.
 	username string,
-	// Registry password or token (env:NAME, file:PATH, vault://...).
+	// Registry password or token, e.g. env:NAME, file:PATH or vault://...
 	password *dagger.Secret,
 	// Commit hash for the revision label.
 	// +optional
 	revision string,
-	// Commit time (RFC 3339) for the created label and file timestamps.
+	// Commit time in RFC 3339, as git log -1 --format=%cI prints it: the
+	// created label and every file's timestamp.
 	// +optional
 	created string,
 	// Repository URL for the source label.
@@ -107,10 +109,11 @@ func checkLayers(idx v1.ImageIndex) error {
 	return nil
 }
 
-// ReleaseTag creates the git tag v<tailscale>-mt.1 for the pinned
-// Tailscale version when no v<tailscale>-mt.* tag exists yet (run on every
-// push to main; a Renovate bump thus releases automatically). It never
-// creates mt.2 or later: those are deliberate, manual releases. Idempotent.
+// Create the git tag v<tailscale>-mt.1 when the pinned Tailscale has no release yet.
+//
+// Runs on every push to main, so a merged Renovate bump releases by
+// itself. It never creates mt.2 or later: those are deliberate, manual
+// releases. Idempotent.
 //
 // +cache="never"
 func (m *MikrotikTailscale) ReleaseTag(
@@ -119,9 +122,10 @@ func (m *MikrotikTailscale) ReleaseTag(
 	giteaURL string,
 	// Repository as owner/name.
 	repository string,
-	// API token allowed to create tags (env:NAME, file:PATH, vault://...).
+	// API token allowed to create tags, e.g. env:NAME, file:PATH or
+	// vault://...
 	token *dagger.Secret,
-	// Commit to tag: the pushed main commit (Woodpecker: $CI_COMMIT_SHA).
+	// Commit to tag: the pushed main commit (Woodpecker's CI_COMMIT_SHA).
 	commit string,
 ) (string, error) {
 	tok, err := token.Plaintext(ctx)
@@ -156,8 +160,9 @@ func (m *MikrotikTailscale) ReleaseTag(
 	return "created " + tag + " at " + commit, nil
 }
 
-// Rollback points <repository>:stable at an already published release tag
-// (routers following :stable then recreate their container with it).
+// Point <repository>:stable back at an already published release.
+//
+// Routers following :stable then recreate their container with it.
 // Release tags are immutable; only :stable moves. Returns the digests as
 // JSON.
 //
@@ -170,7 +175,7 @@ func (m *MikrotikTailscale) Rollback(
 	repository string,
 	// Registry user name.
 	username string,
-	// Registry password or token (env:NAME, file:PATH, vault://...).
+	// Registry password or token, e.g. env:NAME, file:PATH or vault://...
 	password *dagger.Secret,
 ) (string, error) {
 	pw, err := password.Plaintext(ctx)

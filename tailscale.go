@@ -22,22 +22,21 @@ const (
 	tsOut      = "/out/" + tsbuild.Output
 )
 
-// Tailscale builds the combined tailscaled+CLI binary for one platform,
-// with the reviewed feature tag set, compressed with UPX.
+// Build the combined tailscaled and tailscale binary for one platform.
+//
+// Cross-compiled from the pinned release with the reviewed feature tags,
+// -gcflags=all=-l -trimpath -ldflags "-s -w", then packed with UPX.
 func (m *MikrotikTailscale) Tailscale(
 	ctx context.Context,
-	// Target platform: amd64, arm64, arm/v7 or arm/v5 (linux/ prefix and
-	// aliases such as aarch64, armv7, armel, x86_64 accepted).
+	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/,
+	// and aliases such as aarch64, armv7, armel, x86_64).
 	// +default="arm64"
 	arch string,
-	// Re-enable inlining in the standard library and the per-packet code
-	// on top of -gcflags=all=-l: about +0.45 MB after UPX (+12-14 %) for
-	// 2-4x faster packet parsing and filtering (docs/PERFORMANCE.md).
+	// Inline the standard library and the packet path again: about
+	// +0.45 MB after UPX for 2-4x faster packet parsing and filtering.
 	// +default=false
 	inlineHot bool,
-	// Pack with UPX --lzma --best: about 4x smaller on flash, but the
-	// unpacked program (~14 MB) sits in RAM that cannot be shared or
-	// reclaimed (docs/PERFORMANCE.md).
+	// Pack with UPX: 4x smaller on flash, about 14 MB more private RAM.
 	// +default=true
 	compress bool,
 ) (*dagger.File, error) {
@@ -45,18 +44,18 @@ func (m *MikrotikTailscale) Tailscale(
 	if err != nil {
 		return nil, err
 	}
-	src, review, err := reviewedSource(ctx)
+	src, review, err := m.reviewedSource(ctx)
 	if err != nil {
 		return nil, err
 	}
 	o := tsbuild.Options{InlineHot: inlineHot, NoCompress: !compress}
-	return maybeUPX(buildTailscale(src, a, review, o), o), nil
+	return m.maybeUPX(buildTailscale(src, a, review, o), o), nil
 }
 
 // reviewedSource is the checked Tailscale source and its feature review:
 // what every build starts from.
-func reviewedSource(ctx context.Context) (*dagger.Container, features.Review, error) {
-	src, err := tailscaleSource(ctx)
+func (m *MikrotikTailscale) reviewedSource(ctx context.Context) (*dagger.Container, features.Review, error) {
+	src, err := m.tailscaleSource(ctx)
 	if err != nil {
 		return nil, features.Review{}, err
 	}
@@ -74,9 +73,9 @@ func buildTailscale(src *dagger.Container, a platform.Arch, review features.Revi
 
 // goBuilder is the golang container on the engine's native platform: Go
 // cross-compiles, so the Tailscale build never runs under emulation.
-func goBuilder() *dagger.Container {
+func (m *MikrotikTailscale) goBuilder() *dagger.Container {
 	return dag.Container().
-		From(pins.GolangImage).
+		From(m.GolangImage).
 		WithMountedCache(goModCache, dag.CacheVolume("mikrotik-tailscale-go-mod")).
 		WithMountedCache(goBuildCache, dag.CacheVolume("mikrotik-tailscale-go-build")).
 		WithEnvVariable("GOTOOLCHAIN", "local").
@@ -85,9 +84,10 @@ func goBuilder() *dagger.Container {
 
 // tailscaleSource fetches the pinned Tailscale module through the module
 // proxy (the go command verifies it against the checksum database), copies
-// it to a writable directory, and refuses a builder Go that is too old.
-func tailscaleSource(ctx context.Context) (*dagger.Container, error) {
-	dl := goBuilder().
+// it to a writable directory, and refuses a builder Go other than the
+// pinned one or older than Tailscale requires.
+func (m *MikrotikTailscale) tailscaleSource(ctx context.Context) (*dagger.Container, error) {
+	dl := m.goBuilder().
 		WithEnvVariable("GOMODCACHE", tsModCache).
 		WithExec(tsbuild.ModDownloadArgs(pins.TailscaleModule, pins.TailscaleVersion))
 	out, err := dl.Stdout(ctx)
@@ -111,8 +111,11 @@ func tailscaleSource(ctx context.Context) (*dagger.Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := tsbuild.CheckPinnedGo(goVersion, pins.GoVersion); err != nil {
+		return nil, fmt.Errorf("%w (builder image %s)", err, m.GolangImage)
+	}
 	if err := tsbuild.CheckGoVersion(goVersion, []byte(gomod), pins.TailscaleVersion); err != nil {
-		return nil, fmt.Errorf("%w (builder image %s)", err, pins.GolangImage)
+		return nil, fmt.Errorf("%w (builder image %s)", err, m.GolangImage)
 	}
 	return src, nil
 }

@@ -24,10 +24,6 @@ import (
 	"dagger/mikrotik-tailscale/internal/smoke"
 )
 
-// hostCACerts stands in for the pinned alpine's CA bundle (the host suite
-// cannot pull images); it is the same Mozilla set, within a few kB.
-const hostCACerts = "/etc/ssl/certs/ca-certificates.crt"
-
 // imageEpoch is the fixed timestamp of every layer entry.
 var imageEpoch = time.Unix(0, 0)
 
@@ -60,7 +56,7 @@ func imageSources(t *testing.T, a platform.Arch) layout.Sources {
 	return layout.Sources{
 		layout.FromTailscale: ts.UPX[a.Name],
 		layout.FromBusyBox:   bb.UPX,
-		layout.FromCACerts:   hostCACerts,
+		layout.FromCACerts:   hostCABundle(t),
 	}
 }
 

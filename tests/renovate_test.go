@@ -135,17 +135,19 @@ func TestRenovateExtractsEveryPin(t *testing.T) {
 			PackageFiles map[string][]struct {
 				PackageFile string `json:"packageFile"`
 				Deps        []struct {
-					DepName       string `json:"depName"`
-					Datasource    string `json:"datasource"`
-					CurrentValue  string `json:"currentValue"`
-					CurrentDigest string `json:"currentDigest"`
-					SkipReason    string `json:"skipReason"`
+					DepName       string   `json:"depName"`
+					Datasource    string   `json:"datasource"`
+					CurrentValue  string   `json:"currentValue"`
+					CurrentDigest string   `json:"currentDigest"`
+					RegistryURLs  []string `json:"registryUrls"`
+					SkipReason    string   `json:"skipReason"`
 				} `json:"deps"`
 			} `json:"packageFiles"`
 		} `json:"repositories"`
 	}
 	readJSON(t, report, &rep)
 	got := map[renovateDep]bool{}
+	registries := map[renovateDep][]string{}
 	for name, repository := range rep.Repositories {
 		for _, p := range append(rep.Problems, repository.Problems...) {
 			t.Errorf("Renovate reported a problem for %s: %s", name, p)
@@ -158,6 +160,7 @@ func TestRenovateExtractsEveryPin(t *testing.T) {
 						t.Errorf("%s (manager %s) is skipped: %s", dep, manager, d.SkipReason)
 					}
 					got[dep] = true
+					registries[dep] = d.RegistryURLs
 				}
 			}
 		}
@@ -179,24 +182,61 @@ func TestRenovateExtractsEveryPin(t *testing.T) {
 			t.Errorf("Renovate finds %s, which is no pin of this repository", d)
 		}
 	}
+
+	// The Debian packages are looked up in the archive (suite,
+	// component, architecture) their comment names, not in Renovate's
+	// default (stable).
+	wantRegistries := debRegistryURLs(t)
+	if len(wantRegistries) != 2 {
+		t.Errorf("internal/pins/pins.go names a registryUrl for %d deb pins, want 2 (upx-ucl, ca-certificates)", len(wantRegistries))
+	}
+	for _, d := range sortedDeps(got) {
+		if d.Datasource != "deb" {
+			continue
+		}
+		if w := []string{wantRegistries[d.DepName]}; fmt.Sprint(registries[d]) != fmt.Sprint(w) {
+			t.Errorf("%s: Renovate looks it up in %q, want %q", d, registries[d], w)
+		}
+	}
+}
+
+// debRegistryURLs maps each deb pin of internal/pins to the registryUrl
+// of its renovate comment.
+func debRegistryURLs(t testing.TB) map[string]string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "internal", "pins", "pins.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	re := regexp.MustCompile(`// renovate: datasource=deb depName=(\S+) registryUrl=(\S+)\n`)
+	for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+		out[m[1]] = m[2]
+	}
+	return out
 }
 
 // expectedPins is every pinned dependency, read from where it is pinned.
 func expectedPins(t *testing.T) map[renovateDep]bool {
 	t.Helper()
 	const pinsFile = "internal/pins/pins.go"
-	image := func(ref string) renovateDep {
+	image := func(file, ref string) renovateDep {
 		name, rest, _ := strings.Cut(ref, ":")
 		tag, digest, _ := strings.Cut(rest, "@")
-		return renovateDep{pinsFile, name, "docker", tag, digest}
+		return renovateDep{file, name, "docker", tag, digest}
 	}
 	want := map[renovateDep]bool{
-		{pinsFile, pins.TailscaleModule, "go", pins.TailscaleVersion, ""}: true,
-		{pinsFile, "go", "golang-version", pins.GoVersion, ""}:            true,
-		{pinsFile, "busybox", "custom.busybox", pins.BusyBoxVersion, ""}:  true,
-		image(pins.GolangImage): true,
-		image(pins.AlpineImage): true,
-		image(pins.DebianImage): true,
+		{pinsFile, pins.TailscaleModule, "go", pins.TailscaleVersion, ""}:    true,
+		{pinsFile, "go", "golang-version", pins.GoVersion, ""}:               true,
+		{pinsFile, "busybox", "custom.busybox", pins.BusyBoxVersion, ""}:     true,
+		{pinsFile, "upx-ucl", "deb", pins.UPXVersion, ""}:                    true,
+		{pinsFile, "ca-certificates", "deb", pins.CACertificatesVersion, ""}: true,
+		image(pinsFile, pins.GolangImage):                                    true,
+		image(pinsFile, pins.DebianImage):                                    true,
+		// The constructor's defaults (Dagger pragmas), which
+		// tests/constructor_test.go holds equal to the pins.
+		image("main.go", pins.GolangImage): true,
+		image("main.go", pins.DebianImage): true,
 	}
 	var meta struct {
 		EngineVersion string `json:"engineVersion"`
@@ -245,6 +285,7 @@ const dist = (m) => require(path.join(prefix, 'node_modules', 'renovate', 'dist'
   const { applyPackageRules } = dist('util/package-rules');
   const { filterVersions } = dist('workers/repository/process/lookup/filter');
   const { applyExtractVersion, getDefaultVersioning } = dist('modules/datasource/common');
+  const { getUpdateType } = dist('workers/repository/process/lookup/update-type');
   const versioning = dist('modules/versioning');
   const repo = await resolveConfigPresets(JSON.parse(fs.readFileSync(configFile, 'utf8')));
   const config = mergeChildConfig(getConfig(), massageConfig(repo));
@@ -252,7 +293,7 @@ const dist = (m) => require(path.join(prefix, 'node_modules', 'renovate', 'dist'
   const dep = (c) => mergeChildConfig(config, {
     manager: 'regex', depName: c.depName, packageName: c.depName, datasource: c.datasource,
   });
-  const out = { rules: [], filters: [] };
+  const out = { rules: [], filters: [], types: [] };
   for (const c of cases.rules) {
     const res = await applyPackageRules({ ...dep(c), updateType: c.updateType }, 'update');
     out.rules.push({ ...c, automerge: res.automerge === true, groupName: res.groupName || '' });
@@ -266,6 +307,11 @@ const dist = (m) => require(path.join(prefix, 'node_modules', 'renovate', 'dist'
     const api = versioning.get(cfg.versioning || getDefaultVersioning(f.datasource));
     out.filters.push({ ...f, kept: filterVersions(cfg, f.currentValue, null, releases, api).map((r) => r.version) });
   }
+  for (const u of cases.types) {
+    const cfg = await applyPackageRules(dep(u), 'pre-lookup');
+    const api = versioning.get(cfg.versioning || getDefaultVersioning(u.datasource));
+    out.types.push({ ...u, updateType: getUpdateType(cfg, api, u.currentValue, u.newValue) });
+  }
   fs.writeFileSync(outFile, JSON.stringify(out));
 })().catch((err) => { console.error(err); process.exit(1); });
 `
@@ -278,6 +324,16 @@ type policyRule struct {
 	GroupName  string `json:"groupName"`
 }
 
+// policyType is the update type Renovate's versioning (the datasource's
+// default unless renovate.json sets one) gives currentValue -> newValue.
+type policyType struct {
+	DepName      string `json:"depName"`
+	Datasource   string `json:"datasource"`
+	CurrentValue string `json:"currentValue"`
+	NewValue     string `json:"newValue"`
+	UpdateType   string `json:"updateType"`
+}
+
 type policyFilter struct {
 	DepName      string   `json:"depName"`
 	Datasource   string   `json:"datasource"`
@@ -288,9 +344,12 @@ type policyFilter struct {
 
 // TestRenovatePolicy: the automerge policy of docs/DEVELOPMENT.md ("CI"),
 // as Renovate evaluates renovate.json: Tailscale patch and minor, base-image
-// digests, Go/alpine/BusyBox patches and Debian point releases automerge;
-// minor and major of Go, alpine and BusyBox, Debian's next release,
-// Tailscale majors and all tooling wait for a human;
+// digests, Go/BusyBox patches, Debian point releases and every
+// ca-certificates update (the trust store: a new ~deb12uN is a patch to
+// Renovate's deb versioning, a new upstream date a major) automerge;
+// minor and major of Go and BusyBox, Debian's next release, Tailscale
+// majors, every upx-ucl update (a new UPX changes every packed byte and the
+// ARMv5 stub) and all tooling wait for a human;
 // Tailscale follows stable (even-minor) releases only; BusyBox versions are
 // read from the tarball names of the download listing.
 func TestRenovatePolicy(t *testing.T) {
@@ -307,10 +366,6 @@ func TestRenovatePolicy(t *testing.T) {
 		{"go", "golang-version", "patch", true, "Go toolchain"},
 		{"go", "golang-version", "minor", false, "Go toolchain"},
 		{"go", "golang-version", "major", false, "Go toolchain"},
-		{"alpine", "docker", "digest", true, ""},
-		{"alpine", "docker", "patch", true, ""},
-		{"alpine", "docker", "minor", false, ""},
-		{"alpine", "docker", "major", false, ""},
 		{"debian", "docker", "pinDigest", true, ""},
 		{"debian", "docker", "digest", true, ""},
 		{"debian", "docker", "minor", true, ""},
@@ -318,6 +373,12 @@ func TestRenovatePolicy(t *testing.T) {
 		{"busybox", "custom.busybox", "patch", true, ""},
 		{"busybox", "custom.busybox", "minor", false, ""},
 		{"busybox", "custom.busybox", "major", false, ""},
+		{"ca-certificates", "deb", "patch", true, ""},
+		{"ca-certificates", "deb", "minor", true, ""},
+		{"ca-certificates", "deb", "major", true, ""},
+		{"upx-ucl", "deb", "patch", false, ""},
+		{"upx-ucl", "deb", "minor", false, ""},
+		{"upx-ucl", "deb", "major", false, ""},
 		{"dagger/dagger", "github-releases", "patch", false, "Dagger engine"},
 		{"dagger/dagger", "github-releases", "minor", false, "Dagger engine"},
 		{"renovate/renovate", "docker", "patch", false, "Renovate"},
@@ -362,12 +423,23 @@ func TestRenovatePolicy(t *testing.T) {
 		},
 	}
 
+	// The update types the rules above are keyed by, for the Debian
+	// packages as Renovate's deb versioning classifies their versions.
+	types := []policyType{
+		{"ca-certificates", "deb", pins.CACertificatesVersion, nextCACertificates(t, pins.CACertificatesVersion, false), "patch"},
+		{"ca-certificates", "deb", pins.CACertificatesVersion, nextCACertificates(t, pins.CACertificatesVersion, true), "major"},
+		{"upx-ucl", "deb", pins.UPXVersion, nextBackport(t, pins.UPXVersion, -1), "patch"},
+		{"upx-ucl", "deb", pins.UPXVersion, nextBackport(t, pins.UPXVersion, 2), "patch"},
+		{"upx-ucl", "deb", pins.UPXVersion, nextBackport(t, pins.UPXVersion, 1), "minor"},
+		{"upx-ucl", "deb", pins.UPXVersion, nextBackport(t, pins.UPXVersion, 0), "major"},
+	}
+
 	dir := t.TempDir()
 	driver := filepath.Join(dir, "policy.js")
 	if err := os.WriteFile(driver, []byte(renovatePolicyDriver), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	in := map[string]any{"rules": rules, "filters": filters}
+	in := map[string]any{"rules": rules, "filters": filters, "types": types}
 	writeJSON(t, filepath.Join(dir, "cases.json"), in)
 	cfg, err := filepath.Abs(filepath.Join(repoRoot, "renovate.json"))
 	if err != nil {
@@ -382,10 +454,11 @@ func TestRenovatePolicy(t *testing.T) {
 	var res struct {
 		Rules   []policyRule   `json:"rules"`
 		Filters []policyFilter `json:"filters"`
+		Types   []policyType   `json:"types"`
 	}
 	readJSON(t, out, &res)
-	if len(res.Rules) != len(rules) || len(res.Filters) != len(filters) {
-		t.Fatalf("driver answered %d rules, %d filters", len(res.Rules), len(res.Filters))
+	if len(res.Rules) != len(rules) || len(res.Filters) != len(filters) || len(res.Types) != len(types) {
+		t.Fatalf("driver answered %d rules, %d filters, %d update types", len(res.Rules), len(res.Filters), len(res.Types))
 	}
 	for i, got := range res.Rules {
 		want := rules[i]
@@ -399,6 +472,45 @@ func TestRenovatePolicy(t *testing.T) {
 			t.Errorf("%s from %s: Renovate would offer %v, want %v (of %v)", got.DepName, got.CurrentValue, got.Kept, filters[i].Kept, got.Releases)
 		}
 	}
+	for i, got := range res.Types {
+		if want := types[i]; got != want {
+			t.Errorf("%s (%s) %s -> %s: Renovate calls it a %s update, want %s",
+				want.DepName, want.Datasource, want.CurrentValue, want.NewValue, got.UpdateType, want.UpdateType)
+		}
+	}
+}
+
+// nextCACertificates is the ca-certificates version after v
+// (DATE~debNNuM): the next stable update of the same upstream release, or,
+// with newUpstream, the first update of an upstream release a year later.
+func nextCACertificates(t testing.TB, v string, newUpstream bool) string {
+	t.Helper()
+	m := regexp.MustCompile(`^(\d{8})~deb(\d+)u(\d+)$`).FindStringSubmatch(v)
+	if m == nil {
+		t.Fatalf("ca-certificates version %q is not DATE~debNNuM", v)
+	}
+	date, _ := strconv.Atoi(m[1])
+	update, _ := strconv.Atoi(m[3])
+	if newUpstream {
+		return fmt.Sprintf("%d~deb%su1", date+10000, m[2])
+	}
+	return fmt.Sprintf("%s~deb%su%d", m[1], m[2], update+1)
+}
+
+// nextBackport is the backport after v (X.Y.Z-R~bpoNN+B): with part -1 the
+// next Debian revision of the same upstream version, else the upstream
+// version with part bumped (bumpVersion) and its first revision.
+func nextBackport(t testing.TB, v string, part int) string {
+	t.Helper()
+	m := regexp.MustCompile(`^(\d+\.\d+\.\d+)-(\d+)(~bpo\d+\+)\d+$`).FindStringSubmatch(v)
+	if m == nil {
+		t.Fatalf("backport version %q is not X.Y.Z-R~bpoNN+B", v)
+	}
+	if part < 0 {
+		rev, _ := strconv.Atoi(m[2])
+		return fmt.Sprintf("%s-%d%s1", m[1], rev+1, m[3])
+	}
+	return bumpVersion(t, m[1], part) + "-1" + m[3] + "1"
 }
 
 // renovateReplaceDriver applies updates the way a Renovate branch does:
@@ -496,8 +608,10 @@ func debianPointRelease(t testing.TB, tag string) string {
 
 // TestRenovateRewritesPins: every update Renovate can propose changes
 // exactly the pinned value (and digest) and nothing else: the constants of
-// internal/pins keep their names, GolangImage gets its first digest by
-// pinning, the Dagger and Renovate versions move in every file that pins
+// internal/pins keep their names, GolangImage and the constructor's
+// --golang-image default get their first digest by pinning, the images
+// move in pins.go and main.go alike, the Debian packages keep their
+// archive, the Dagger and Renovate versions move in every file that pins
 // them.
 func TestRenovateRewritesPins(t *testing.T) {
 	requireRoot(t)
@@ -505,8 +619,8 @@ func TestRenovateRewritesPins(t *testing.T) {
 	const pinsFile = "internal/pins/pins.go"
 	digest := func(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
 	q := func(s string) string { return `"` + s + `"` }
+	pragma := func(ref string) string { return "// +default=" + q(ref) }
 	golangTag := strings.TrimPrefix(pins.GolangImage, "golang:")
-	alpineTag, _, _ := strings.Cut(strings.TrimPrefix(pins.AlpineImage, "alpine:"), "@")
 	debianTag, _, _ := strings.Cut(strings.TrimPrefix(pins.DebianImage, "debian:"), "@")
 	var meta struct {
 		EngineVersion string `json:"engineVersion"`
@@ -520,14 +634,22 @@ func TestRenovateRewritesPins(t *testing.T) {
 			old: q(pins.GolangImage), new: q(pins.GolangImage + "@" + digest('1'))},
 		{File: pinsFile, DepName: "golang", UpdateType: "patch", NewValue: bumpVersion(t, golangTag, 2), NewDigest: digest('2'),
 			old: q(pins.GolangImage), new: q("golang:" + bumpVersion(t, golangTag, 2) + "@" + digest('2'))},
-		{File: pinsFile, DepName: "alpine", UpdateType: "digest", NewDigest: digest('3'),
-			old: q(pins.AlpineImage), new: q("alpine:" + alpineTag + "@" + digest('3'))},
-		{File: pinsFile, DepName: "alpine", UpdateType: "patch", NewValue: bumpVersion(t, alpineTag, 2), NewDigest: digest('4'),
-			old: q(pins.AlpineImage), new: q("alpine:" + bumpVersion(t, alpineTag, 2) + "@" + digest('4'))},
 		{File: pinsFile, DepName: "debian", UpdateType: "digest", NewDigest: digest('5'),
 			old: q(pins.DebianImage), new: q("debian:" + debianTag + "@" + digest('5'))},
 		{File: pinsFile, DepName: "debian", UpdateType: "minor", NewValue: debianPointRelease(t, debianTag), NewDigest: digest('6'),
 			old: q(pins.DebianImage), new: q("debian:" + debianPointRelease(t, debianTag) + "@" + digest('6'))},
+		{File: "main.go", DepName: "golang", UpdateType: "pinDigest", NewDigest: digest('3'),
+			old: pragma(pins.GolangImage), new: pragma(pins.GolangImage + "@" + digest('3'))},
+		{File: "main.go", DepName: "golang", UpdateType: "patch", NewValue: bumpVersion(t, golangTag, 2), NewDigest: digest('4'),
+			old: pragma(pins.GolangImage), new: pragma("golang:" + bumpVersion(t, golangTag, 2) + "@" + digest('4'))},
+		{File: "main.go", DepName: "debian", UpdateType: "digest", NewDigest: digest('7'),
+			old: pragma(pins.DebianImage), new: pragma("debian:" + debianTag + "@" + digest('7'))},
+		{File: "main.go", DepName: "debian", UpdateType: "minor", NewValue: debianPointRelease(t, debianTag), NewDigest: digest('8'),
+			old: pragma(pins.DebianImage), new: pragma("debian:" + debianPointRelease(t, debianTag) + "@" + digest('8'))},
+		{File: pinsFile, DepName: "upx-ucl", UpdateType: "patch", NewValue: nextBackport(t, pins.UPXVersion, 2),
+			old: "UPXVersion = " + q(pins.UPXVersion), new: "UPXVersion = " + q(nextBackport(t, pins.UPXVersion, 2))},
+		{File: pinsFile, DepName: "ca-certificates", UpdateType: "patch", NewValue: nextCACertificates(t, pins.CACertificatesVersion, false),
+			old: "CACertificatesVersion = " + q(pins.CACertificatesVersion), new: "CACertificatesVersion = " + q(nextCACertificates(t, pins.CACertificatesVersion, false))},
 		{File: pinsFile, DepName: pins.TailscaleModule, UpdateType: "minor", NewValue: bumpVersion(t, bumpVersion(t, pins.TailscaleVersion, 1), 1),
 			old: q(pins.TailscaleVersion), new: q(bumpVersion(t, bumpVersion(t, pins.TailscaleVersion, 1), 1))},
 		{File: pinsFile, DepName: "go", UpdateType: "patch", NewValue: bumpVersion(t, pins.GoVersion, 2),
@@ -589,7 +711,7 @@ func TestRenovateRewritesPins(t *testing.T) {
 			t.Errorf("%s: Renovate does not extract %s there", name, c.DepName)
 		case *g.Result != want:
 			t.Errorf("%s: want %q replaced by %q; Renovate's lines that differ from that:\n%s", name, c.old, c.new, changedLines(want, *g.Result))
-		case c.File == pinsFile:
+		case strings.HasSuffix(c.File, ".go"):
 			if names := constNames(t, *g.Result); fmt.Sprint(names) != fmt.Sprint(constNames(t, string(orig))) {
 				t.Errorf("%s: constants after the update: %v", name, names)
 			}
@@ -619,9 +741,9 @@ func changedLines(want, got string) string {
 // constNames are the constants a Go file declares, in order.
 func constNames(t testing.TB, src string) []string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "pins.go", src, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "updated.go", src, 0)
 	if err != nil {
-		t.Fatalf("pins.go after the update does not parse: %v", err)
+		t.Fatalf("Go source after the update does not parse: %v", err)
 	}
 	var names []string
 	for _, d := range f.Decls {

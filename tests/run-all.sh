@@ -40,7 +40,9 @@ apt-get install -y -qq --no-install-recommends \
   dpkg-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi \
   linux-libc-dev-amd64-cross linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross linux-libc-dev-armel-cross \
   musl-dev musl-dev:arm64 musl-dev:armhf musl-dev:armel >/dev/null
-apt-get install -y -qq --no-install-recommends -t bookworm-backports upx-ucl >/dev/null
+# The exact UPX build the pipeline packs with (internal/pins.UPXVersion).
+UPX_VERSION=$(sed -n 's/^const UPXVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
+apt-get install -y -qq --no-install-recommends --allow-downgrades "upx-ucl=${UPX_VERSION:?UPXVersion not found in internal/pins/pins.go}" >/dev/null
 
 # Any Go >= 1.21 downloads the pinned builder toolchain through the module
 # proxy; bookworm's own golang-go (1.19) is too old, backports' is not.

@@ -30,7 +30,7 @@ func TestGolangImageCarriesGoVersion(t *testing.T) {
 
 func TestImagesAreFullyQualified(t *testing.T) {
 	tag := regexp.MustCompile(`^[a-z]+:\d+\.\d+\.\d+(-[a-z0-9.]+)?(@sha256:[0-9a-f]{64})?$`)
-	for _, img := range []string{GolangImage, AlpineImage} {
+	for _, img := range []string{GolangImage} {
 		if !tag.MatchString(img) {
 			t.Errorf("image %q is not pinned to a full version (and optional digest)", img)
 		}
@@ -51,5 +51,17 @@ func TestBusyBoxChecksumIsSHA256(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(BusyBoxVersion) {
 		t.Fatalf("BusyBoxVersion %q is not x.y.z", BusyBoxVersion)
+	}
+}
+
+// The Debian packages are pinned to one exact version (apt's name=version
+// takes no pattern); upx-ucl is a backport, ca-certificates a native
+// package without a Debian revision.
+func TestDebianPackagesArePinnedExactly(t *testing.T) {
+	if !regexp.MustCompile(`^[0-9][0-9A-Za-z.+~]*-[0-9A-Za-z.+~]*~bpo12\+[0-9]+$`).MatchString(UPXVersion) {
+		t.Errorf("UPXVersion %q is not an exact bookworm-backports version", UPXVersion)
+	}
+	if !regexp.MustCompile(`^[0-9]{8}(~deb12u[0-9]+)?$`).MatchString(CACertificatesVersion) {
+		t.Errorf("CACertificatesVersion %q is not an exact bookworm ca-certificates version", CACertificatesVersion)
 	}
 }

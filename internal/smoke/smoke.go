@@ -15,6 +15,15 @@ import (
 // OK is the last line the script prints when every step passed.
 const OK = "SMOKE OK"
 
+// LogFile receives tailscaled's output. It lives in the image's own
+// filesystem, not in the socket directory's tmpfs, so the caller reads it
+// after the run with its own tools: a failing run must explain itself
+// even when the image's shell or tail is what broke.
+const LogFile = "/smoke-tailscaled.log"
+
+// LogLines is how much of the daemon log a failure report shows.
+const LogLines = 40
+
 // Script returns the smoke script for an image that should report
 // tailscaleVersion (e.g. "1.104.5").
 func Script(tailscaleVersion string) string {
@@ -24,9 +33,10 @@ func Script(tailscaleVersion string) string {
 	}
 	return fmt.Sprintf(`set -u
 export %[7]s
-log=/%[1]s/smoke-tailscaled.log
+log=%[1]s
 sock=%[2]s
-fail() { echo "SMOKE FAIL: $*"; echo "--- tailscaled log (tail)"; tail -n 30 "$log"; kill "$pid" 2>/dev/null; exit 1; }
+pid=
+fail() { echo "SMOKE FAIL: $*"; [ -z "$pid" ] || kill "$pid" 2>/dev/null; exit 1; }
 
 # tailscaled needs a TUN device; RouterOS provides one, a bare runtime
 # may not (the script runs with CAP_MKNOD where it has to create it).
@@ -67,7 +77,7 @@ echo "ok: shell pipeline"
 kill "$pid"
 wait "$pid"
 echo %[6]s
-`, layout.SocketDir, layout.Socket, strings.Join(quoted, " "), shellQuote(tailscaleVersion), tailscaleVersion, OK, layout.Env()[0])
+`, shellQuote(LogFile), layout.Socket, strings.Join(quoted, " "), shellQuote(tailscaleVersion), tailscaleVersion, OK, layout.Env()[0])
 }
 
 // shellQuote quotes s for POSIX sh.
@@ -80,5 +90,48 @@ func Passed(out string) bool {
 	return strings.HasSuffix(strings.TrimSpace(out), OK)
 }
 
+// Run is one finished run of the script: its exit code, both output
+// streams, and the daemon log read back from LogFile ("" if the run never
+// got that far).
+type Run struct {
+	ExitCode       int
+	Stdout, Stderr string
+	Log            string
+}
+
+// Err is nil for a passing run; otherwise an error that carries
+// everything needed to see why: exit code, stdout, stderr, and the last
+// LogLines lines of the daemon log.
+func (r Run) Err() error {
+	if r.ExitCode == 0 && Passed(r.Stdout) {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "smoke script exited %d", r.ExitCode)
+	if !Passed(r.Stdout) {
+		fmt.Fprintf(&b, " without %q", OK)
+	}
+	section := func(name, text string) {
+		text = strings.TrimRight(text, "\n")
+		if text == "" {
+			text = "(empty)"
+		}
+		fmt.Fprintf(&b, "\n--- %s\n%s", name, text)
+	}
+	section("stdout", r.Stdout)
+	section("stderr", r.Stderr)
+	section(fmt.Sprintf("tailscaled log (%s, last %d lines)", LogFile, LogLines), tail(r.Log, LogLines))
+	return fmt.Errorf("%s", b.String())
+}
+
+// tail is the last n lines of text.
+func tail(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Applets are the BusyBox applets the script needs in the image.
-var Applets = []string{"sh", "sleep", "kill", "tail", "head", "tr", "wc", "cat", "mkdir", "mknod"}
+var Applets = []string{"sh", "sleep", "kill", "head", "tr", "wc", "cat", "mkdir", "mknod"}

@@ -1,14 +1,16 @@
 package smoke
 
 import (
-	"slices"
-
-	"dagger/mikrotik-tailscale/internal/busybox"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"dagger/mikrotik-tailscale/internal/busybox"
 )
 
 func TestScriptStartsTheEntrypointAndChecksVersion(t *testing.T) {
@@ -33,7 +35,8 @@ func TestShellQuote(t *testing.T) {
 }
 
 // The script is valid sh and fails loudly when the daemon cannot start:
-// run it with a PATH whose tailscale* commands are stubs that exit.
+// run it with an entrypoint that prints to the daemon log and exits; the
+// failure report carries the script's reason and that log.
 func TestScriptFailsWhenDaemonDies(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
@@ -46,12 +49,59 @@ func TestScriptFailsWhenDaemonDies(t *testing.T) {
 	// Point the script's absolute paths at a temp root by rewriting them.
 	s := strings.ReplaceAll(Script("1.0.0"), "/usr/local/bin/", root+"/")
 	s = strings.ReplaceAll(s, "/var/run/tailscale", root)
-	if err := os.WriteFile(filepath.Join(root, "start"), []byte("#!/bin/sh\necho boom\nexit 3\n"), 0o755); err != nil {
+	log := filepath.Join(root, "daemon.log")
+	s = strings.ReplaceAll(s, shellQuote(LogFile), shellQuote(log))
+	if err := os.WriteFile(filepath.Join(root, "start"), []byte("#!/bin/sh\necho boom\necho bang >&2\nexit 3\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(sh, "-c", s).CombinedOutput()
-	if err == nil || Passed(string(out)) || !strings.Contains(string(out), "tailscaled exited") || !strings.Contains(string(out), "boom") {
-		t.Fatalf("script did not fail with the daemon log: %v\n%s", err, out)
+	cmd := exec.Command(sh, "-c", s)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) {
+		t.Fatalf("script did not fail: %v\n%s", err, stdout.String())
+	}
+	logText, rerr := os.ReadFile(log)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	rep := Run{ExitCode: exitErr.ExitCode(), Stdout: stdout.String(), Stderr: stderr.String(), Log: string(logText)}.Err()
+	if rep == nil {
+		t.Fatal("a failed run reported no error")
+	}
+	for _, want := range []string{"smoke script exited 1", "SMOKE FAIL: tailscaled exited", "--- stderr", "boom", "bang"} {
+		if !strings.Contains(rep.Error(), want) {
+			t.Errorf("report lacks %q:\n%s", want, rep)
+		}
+	}
+}
+
+func TestRunErr(t *testing.T) {
+	if err := (Run{Stdout: "ok: x\n" + OK + "\n"}).Err(); err != nil {
+		t.Fatalf("passing run: %v", err)
+	}
+	// Exit 0 without the OK line is a failure (the script was cut short).
+	err := Run{Stdout: "ok: x\n", Stderr: "sh: oops"}.Err()
+	if err == nil || !strings.Contains(err.Error(), "exited 0 without") || !strings.Contains(err.Error(), "sh: oops") {
+		t.Fatalf("cut-short run: %v", err)
+	}
+	// A non-zero exit fails even if the OK line is there.
+	if err := (Run{ExitCode: 2, Stdout: OK}).Err(); err == nil {
+		t.Fatal("exit 2 passed")
+	}
+	// Only the last LogLines lines of the daemon log are shown; empty
+	// streams say so.
+	var log strings.Builder
+	for i := 1; i <= LogLines+5; i++ {
+		fmt.Fprintf(&log, "line %d\n", i)
+	}
+	msg := Run{ExitCode: 1, Log: log.String()}.Err().Error()
+	if strings.Contains(msg, "line 5\n") || !strings.Contains(msg, "line 6\n") || !strings.Contains(msg, fmt.Sprintf("line %d", LogLines+5)) {
+		t.Fatalf("log tail wrong:\n%s", msg)
+	}
+	if !strings.Contains(msg, "--- stdout\n(empty)") {
+		t.Fatalf("empty stdout not marked:\n%s", msg)
 	}
 }
 

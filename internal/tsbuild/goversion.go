@@ -42,3 +42,15 @@ func CheckGoVersion(builderGo string, gomod []byte, tailscaleVersion string) err
 	}
 	return nil
 }
+
+// CheckPinnedGo fails unless the builder's Go is exactly the pinned one
+// (pins.GoVersion, e.g. "1.27.3"). A substituted golang image (a mirror's
+// copy) must carry the very toolchain the host suite proves: another Go
+// release compiles other bytes.
+func CheckPinnedGo(builderGo, pinned string) error {
+	have, _, _ := strings.Cut(strings.TrimSpace(builderGo), " ")
+	if have != "go"+pinned {
+		return fmt.Errorf("the golang image has %s, but this module pins and proves go%s: pass an image with Go %s (--golang-image)", have, pinned, pinned)
+	}
+	return nil
+}

@@ -38,3 +38,18 @@ func TestCheckGoVersionRejectsGarbage(t *testing.T) {
 		t.Error("malformed go.mod accepted")
 	}
 }
+
+func TestCheckPinnedGo(t *testing.T) {
+	if err := CheckPinnedGo("go1.27.3\n", "1.27.3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPinnedGo("go1.27.3 X:nodwarf5", "1.27.3"); err != nil {
+		t.Fatal(err)
+	}
+	for _, have := range []string{"go1.27.4", "go1.27", "go1.27.30", ""} {
+		err := CheckPinnedGo(have, "1.27.3")
+		if err == nil || !strings.Contains(err.Error(), "--golang-image") {
+			t.Errorf("%q: %v", have, err)
+		}
+	}
+}
