@@ -21,32 +21,25 @@ import (
 // the commit time, so the same commit gives the same image.
 func (m *MikrotikTailscale) Build(
 	ctx context.Context,
-	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/,
-	// and aliases such as aarch64, armv7, armel, x86_64).
+	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/, and aliases such as aarch64, armv7, armel, x86_64).
 	// +default="arm64"
 	arch string,
-	// Version label (org.opencontainers.image.version); defaults to
-	// v<tailscale>-dev.
+	// Version label (org.opencontainers.image.version); defaults to v<tailscale>-dev.
 	// +optional
 	version string,
 	// Commit hash for the revision label.
 	// +optional
 	revision string,
-	// Commit time in RFC 3339, as git log -1 --format=%cI prints it: the
-	// created label and every file's timestamp. Defaults to the Unix
-	// epoch, which keeps builds reproducible.
+	// Commit time in RFC 3339, as git log -1 --format=%cI prints it: the created label and every file's timestamp. Defaults to the Unix epoch, which keeps builds reproducible.
 	// +optional
 	created string,
 	// Repository URL for the source label.
 	// +optional
 	sourceURL string,
-	// Inline the standard library and the packet path again: about
-	// +0.45 MB after UPX for 2-4x faster packet parsing and filtering. Not
-	// covered by the default size budgets.
+	// Inline the standard library and the packet path again: about 0.45 MB more after UPX for 2-4x faster packet parsing and filtering. Not covered by the default size budgets.
 	// +default=false
 	inlineHot bool,
-	// Pack tailscale.combined and BusyBox with UPX: 4x smaller on flash,
-	// about 14 MB more private RAM.
+	// Pack tailscale.combined and BusyBox with UPX: 4x smaller on flash, about 14 MB more private RAM.
 	// +default=true
 	compress bool,
 ) (*dagger.Container, error) {
@@ -164,8 +157,7 @@ func imageMeta(version, revision, created, sourceURL string) (layout.Meta, error
 // (RouterOS rejects multi-platform and gzip'd OCI archives).
 func (m *MikrotikTailscale) Tarball(
 	ctx context.Context,
-	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/,
-	// and aliases such as aarch64, armv7, armel, x86_64).
+	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/, and aliases such as aarch64, armv7, armel, x86_64).
 	// +default="arm64"
 	arch string,
 	// Version label; defaults to v<tailscale>-dev.

@@ -31,12 +31,10 @@ func New(
 	// +defaultPath="/"
 	// +ignore=["artifacts", "**/*.raw"]
 	source *dagger.Directory,
-	// Go image that cross-compiles Tailscale. Behind a registry mirror,
-	// pass the mirror's copy of this image.
+	// Go image that cross-compiles Tailscale. Behind a registry mirror, pass the mirror's copy of this image.
 	// +default="golang:1.27.3-bookworm"
 	golangImage string,
-	// Debian image that builds BusyBox and runs UPX. Behind a registry
-	// mirror, pass the mirror's copy of this image.
+	// Debian image that builds BusyBox and runs UPX. Behind a registry mirror, pass the mirror's copy of this image.
 	// +default="debian:12.15-slim@sha256:abd67ffcfa541b485a3dff59865ab629aa048a6c613e639d36e7456b0b229241"
 	debianImage string,
 ) (*MikrotikTailscale, error) {

@@ -31,12 +31,10 @@ import (
 // matches, the shell runs a pipeline).
 func (m *MikrotikTailscale) PrCheck(
 	ctx context.Context,
-	// Report format: markdown, json, or github (workflow-command
-	// annotations plus the markdown report).
+	// Report format: markdown, json, or github (workflow-command annotations plus the markdown report).
 	// +default="markdown"
 	format string,
-	// Size budget overrides as ARCH=COMPRESSED/UNCOMPRESSED, e.g.
-	// arm64=4MB/4.2MB; the defaults are the measured sizes plus about 3 %.
+	// Size budget overrides as ARCH=COMPRESSED/UNCOMPRESSED, e.g. arm64=4MB/4.2MB; the defaults are the measured sizes plus about 3 %.
 	// +optional
 	budgets []string,
 	// Report upstream features nobody has reviewed yet instead of failing.

@@ -27,8 +27,7 @@ import (
 // +cache="never"
 func (m *MikrotikTailscale) Release(
 	ctx context.Context,
-	// Release tag v<tailscale>-mt.<N>, e.g. v1.104.5-mt.1, for the pinned
-	// Tailscale version.
+	// Release tag v<tailscale>-mt.<N>, e.g. v1.104.5-mt.1, for the pinned Tailscale version.
 	tag string,
 	// Image repository, e.g. gitea.example.com/owner/mikrotik-tailscale.
 	repository string,
@@ -39,8 +38,7 @@ func (m *MikrotikTailscale) Release(
 	// Commit hash for the revision label.
 	// +optional
 	revision string,
-	// Commit time in RFC 3339, as git log -1 --format=%cI prints it: the
-	// created label and every file's timestamp.
+	// Commit time in RFC 3339, as git log -1 --format=%cI prints it: the created label and every file's timestamp.
 	// +optional
 	created string,
 	// Repository URL for the source label.
@@ -48,6 +46,9 @@ func (m *MikrotikTailscale) Release(
 	sourceURL string,
 ) (string, error) {
 	if _, err := release.ValidateForRelease(tag, pins.TailscaleVersion); err != nil {
+		return "", err
+	}
+	if err := publish.CheckRepository(repository); err != nil {
 		return "", err
 	}
 	var variants []*dagger.Container
@@ -122,8 +123,7 @@ func (m *MikrotikTailscale) ReleaseTag(
 	giteaURL string,
 	// Repository as owner/name.
 	repository string,
-	// API token allowed to create tags, e.g. env:NAME, file:PATH or
-	// vault://...
+	// API token allowed to create tags, e.g. env:NAME, file:PATH or vault://...
 	token *dagger.Secret,
 	// Commit to tag: the pushed main commit (Woodpecker's CI_COMMIT_SHA).
 	commit string,

@@ -33,6 +33,8 @@ func TestBusyboxBuild(t *testing.T) {
 			b := busyboxBuild(t, a, busybox.Chosen, 0)
 			dir := archDir(t, a)
 			copyFile(t, b.UPX, filepath.Join(dir, "busybox"), 0o755)
+			// As shipped with --compress=false (the engine suite compares both).
+			copyFile(t, b.Stripped, filepath.Join(dir, "busybox.raw"), 0o755)
 			if err := os.WriteFile(filepath.Join(dir, "applets.txt"), []byte(strings.Join(b.Applets, "\n")+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -120,10 +120,12 @@ type daggerArg struct {
 	goName   string
 	isBool   bool
 	required bool
+	doc      string // the comments before it: help text and pragmas
 }
 
 type daggerFunc struct {
 	goName string
+	doc    string               // the doc comment: help text and pragmas
 	args   map[string]daggerArg // by flag name
 	// returns an object (Container, File, ...): further words are calls on
 	// it, which these tests do not check. A scalar result ends the chain.
@@ -180,6 +182,7 @@ func loadDaggerModule(t testing.TB, root string) daggerModule {
 				}
 				mod.funcs[cliName(d.Name.Name)] = daggerFunc{
 					goName: d.Name.Name,
+					doc:    d.Doc.Text(),
 					args:   funcArgs(f, d.Type),
 					object: returnsObject(d.Type),
 				}
@@ -256,7 +259,7 @@ func funcArgs(f *ast.File, ft *ast.FuncType) map[string]daggerArg {
 		optional := strings.Contains(p, "+optional") || strings.Contains(p, "+default=") ||
 			strings.Contains(p, "+defaultPath=") || isOptionalType(field.Type)
 		for _, name := range field.Names {
-			args[cliName(name.Name)] = daggerArg{goName: name.Name, isBool: isIdent(field.Type, "bool"), required: !optional}
+			args[cliName(name.Name)] = daggerArg{goName: name.Name, isBool: isIdent(field.Type, "bool"), required: !optional, doc: p}
 		}
 	}
 	return args

@@ -67,6 +67,15 @@ func BasicAuth(username, password string) remote.Option {
 	return remote.WithAuth(&authn.Basic{Username: username, Password: password})
 }
 
+// CheckRepository fails when repo is not an image repository name
+// (registry/path), so a release refuses it before building anything.
+func CheckRepository(repo string) error {
+	if _, err := name.NewRepository(repo); err != nil {
+		return fmt.Errorf("invalid repository %q (expected registry/owner/name, e.g. gitea.example.com/owner/mikrotik-tailscale): %w", repo, err)
+	}
+	return nil
+}
+
 // Publish pushes idx as repo:tag and then moves repo:stable to it, under
 // the package's release rules. tag must be a release tag (see package
 // release). On error, :stable has not been moved by this call; Result holds

@@ -425,3 +425,16 @@ func TestBasicAuth(t *testing.T) {
 		t.Fatalf("authenticated publish %+v", res)
 	}
 }
+
+func TestCheckRepository(t *testing.T) {
+	for _, ok := range []string{"gitea.example.com/owner/mikrotik-tailscale", "10.87.0.1:5000/test/mt", "localhost:5000/a"} {
+		if err := CheckRepository(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "Gitea.example.com/Owner/X", "host/with space", "repo:tag"} {
+		if err := CheckRepository(bad); err == nil || !strings.Contains(err.Error(), "invalid repository") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

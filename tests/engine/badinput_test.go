@@ -1,0 +1,62 @@
+//go:build engine
+
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Bad input fails with an error that names the valid choices, before any
+// build starts (the durations land in the report; each call's log shows
+// no build step ran).
+func testBadInput(t *testing.T) {
+	t.Setenv("MT_ENGINE_DUMMY_SECRET", "not-a-password")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"bad-arch", []string{"tailscale", "--arch", "mips"},
+			[]string{`unsupported arch "mips"`, "amd64", "arm64", "arm/v7", "arm/v5"}},
+		{"arm-v6", []string{"build", "--arch", "arm/v6"},
+			[]string{`unsupported arch "arm/v6"`, "arm/v5"}},
+		{"untagged-image", []string{"--debian-image", "debian", "busybox"},
+			[]string{`--debian-image "debian" names no tag`}},
+		{"bad-created", []string{"build", "--arch", "amd64", "--created", "yesterday"},
+			[]string{`--created "yesterday" is not RFC 3339`}},
+		{"bad-format", []string{"pr-check", "--format", "xml"},
+			[]string{`unknown format "xml"`, "markdown", "json", "github"}},
+		{"bad-budget", []string{"pr-check", "--budgets", "arm64=lots"},
+			[]string{`budget "arm64=lots"`}},
+		{"release-wrong-tailscale", []string{"release", "--tag", "v1.0.0-mt.1", "--repository", "registry.example.com/o/mt",
+			"--username", "u", "--password", "env:MT_ENGINE_DUMMY_SECRET"},
+			[]string{"tag v1.0.0-mt.1 is for Tailscale v1.0.0 but this commit pins"}},
+		{"release-bad-tag", []string{"release", "--tag", "latest", "--repository", "registry.example.com/o/mt",
+			"--username", "u", "--password", "env:MT_ENGINE_DUMMY_SECRET"},
+			[]string{`invalid release tag "latest"`}},
+		{"release-bad-repository", []string{"release", "--tag", releaseTag(1), "--repository", "Not A Repository",
+			"--username", "u", "--password", "env:MT_ENGINE_DUMMY_SECRET"},
+			[]string{`invalid repository "Not A Repository"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := daggerCall(t, "bad-input-"+tc.name, 10*time.Minute, tc.args...)
+			if c.Err == nil {
+				t.Fatalf("accepted:\n%s", c)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(c.Stderr, w) {
+					t.Errorf("the error does not say %q:\n%s", w, c)
+				}
+			}
+			// Nothing was built: no compiler or packer ran.
+			for _, step := range []string{"go build", "upx", "make "} {
+				if strings.Contains(c.Stderr, "withExec") && strings.Contains(c.Stderr, step) {
+					t.Errorf("%q ran before the input was refused", step)
+				}
+			}
+		})
+	}
+}

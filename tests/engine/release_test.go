@@ -1,0 +1,342 @@
+//go:build engine
+
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/mikrotik-tailscale/internal/ocicheck"
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+	"dagger/mikrotik-tailscale/internal/publish"
+)
+
+// releaseTag is the n-th release of the pinned Tailscale.
+func releaseTag(n int) string { return fmt.Sprintf("%s-mt.%d", pins.TailscaleVersion, n) }
+
+// testRegistry is an OCI registry (go-containerregistry's, in memory) in
+// this process: the module's release code pushes to it from inside the
+// engine, the test reads it back on loopback.
+type testRegistry struct {
+	local  string // host:port on loopback, for this process
+	remote string // host:port as the engine's containers reach it
+}
+
+var (
+	regOnce sync.Once
+	reg     *testRegistry
+	regErr  error
+)
+
+func startRegistry(t *testing.T) *testRegistry {
+	t.Helper()
+	regOnce.Do(func() {
+		host, err := registryHost()
+		if err != nil {
+			regErr = err
+			return
+		}
+		ln, err := net.Listen("tcp", ":0")
+		if err != nil {
+			regErr = err
+			return
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
+		go srv.Serve(ln)
+		reg = &testRegistry{local: fmt.Sprintf("127.0.0.1:%d", port), remote: fmt.Sprintf("%s:%d", host, port)}
+	})
+	if regErr != nil {
+		t.Fatal(regErr)
+	}
+	return reg
+}
+
+// registryHost is this machine's address as the engine's containers see
+// it: ENGINE_REGISTRY_HOST, else the engine bridge's address (dagger0,
+// the local engine's), else the first private IPv4 address. A private
+// address also makes go-containerregistry talk plain HTTP to it.
+func registryHost() (string, error) {
+	if h := os.Getenv("ENGINE_REGISTRY_HOST"); h != "" {
+		return h, nil
+	}
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return "", err
+	}
+	var private []string
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.To4() == nil || !ipn.IP.IsPrivate() {
+				continue
+			}
+			if ifc.Name == "dagger0" {
+				return ipn.IP.String(), nil
+			}
+			private = append(private, ipn.IP.String())
+		}
+	}
+	if len(private) == 0 {
+		return "", fmt.Errorf("no private IPv4 address on this machine for the engine to reach the test registry: set ENGINE_REGISTRY_HOST")
+	}
+	return private[0], nil
+}
+
+func (r *testRegistry) repository(remote bool) string {
+	host := r.local
+	if remote {
+		host = r.remote
+	}
+	return host + "/test/mikrotik-tailscale"
+}
+
+// digestOf is what a tag of the test repository points to ("" if absent).
+func (r *testRegistry) digestOf(t *testing.T, tag string) string {
+	t.Helper()
+	ref, err := name.NewTag(r.repository(false) + ":" + tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := remote.Head(ref)
+	if err != nil {
+		if strings.Contains(err.Error(), "404") || strings.Contains(err.Error(), "MANIFEST_UNKNOWN") {
+			return ""
+		}
+		t.Fatal(err)
+	}
+	return d.Digest.String()
+}
+
+// commit is the revision and commit time the release pipeline passes
+// (.woodpecker/release.yaml: CI_COMMIT_SHA, git log -1 --format=%cI).
+func commit(t *testing.T) (sha, created string) {
+	t.Helper()
+	git := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repoRoot
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %v: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	return git("rev-parse", "HEAD"), git("log", "-1", "--format=%cI", "HEAD")
+}
+
+const sourceURL = "https://gitea.example.com/owner/mikrotik-tailscale"
+
+// releaseCall runs release the way .woodpecker/release.yaml does.
+func releaseCall(t *testing.T, name, tag, created string) call {
+	t.Helper()
+	r := startRegistry(t)
+	sha, _ := commit(t)
+	t.Setenv("REGISTRY_PASSWORD", "test-registry-token")
+	return daggerCall(t, name, stageTimeout, "release",
+		"--tag", tag,
+		"--repository", r.repository(true),
+		"--username", "ci",
+		"--password", "env:REGISTRY_PASSWORD",
+		"--revision", sha,
+		"--created", created,
+		"--source-url", sourceURL)
+}
+
+func releaseResult(t *testing.T, c call) publish.Result {
+	t.Helper()
+	if c.Err != nil {
+		t.Fatalf("%s", c)
+	}
+	var res publish.Result
+	readJSON(t, c.Stdout, &res)
+	return res
+}
+
+var (
+	releaseMu      sync.Mutex
+	releaseDigests = map[string]string{} // tag → index digest
+)
+
+// release pushes a four-platform index as :tag and moves :stable to it;
+// the same release again is a no-op; the same tag with other content is
+// refused and leaves the registry as it was.
+func testRelease(t *testing.T) {
+	r := startRegistry(t)
+	sha, created := commit(t)
+	for n := 1; n <= 2; n++ {
+		tag := releaseTag(n)
+		res := releaseResult(t, releaseCall(t, "release-"+tag, tag, created))
+		if !res.Pushed || !res.StableMoved || res.StableDigest != res.Digest {
+			t.Errorf("%s: pushed %v, stable moved %v (stable %s, index %s)", tag, res.Pushed, res.StableMoved, res.StableDigest, res.Digest)
+		}
+		if got := r.digestOf(t, tag); got != res.Digest {
+			t.Errorf("%s: the registry holds %s, release reported %s", tag, got, res.Digest)
+		}
+		if got := r.digestOf(t, publish.StableTag); got != res.Digest {
+			t.Errorf("after %s, :stable is %s, want %s", tag, got, res.Digest)
+		}
+		releaseMu.Lock()
+		releaseDigests[tag] = res.Digest
+		releaseMu.Unlock()
+		checkReleasedIndex(t, r, tag, sha, created)
+	}
+	if releaseDigests[releaseTag(1)] == releaseDigests[releaseTag(2)] {
+		t.Errorf("mt.1 and mt.2 have the same digest although their version labels differ")
+	}
+
+	// The same commit again: nothing pushed, nothing moved.
+	tag := releaseTag(2)
+	res := releaseResult(t, releaseCall(t, "release-rerun", tag, created))
+	if res.Pushed || res.StableMoved || res.Digest != releaseDigests[tag] {
+		t.Errorf("re-run of %s: pushed %v, stable moved %v, digest %s (published %s)", tag, res.Pushed, res.StableMoved, res.Digest, releaseDigests[tag])
+	}
+
+	// Other content under a published tag is refused.
+	other := releaseCall(t, "release-other-content", releaseTag(1), "2001-02-03T04:05:06Z")
+	if other.Err == nil || !strings.Contains(other.Stderr, "release tags are immutable") {
+		t.Errorf("a different build under %s was not refused as immutable:\n%s", releaseTag(1), other)
+	}
+	if got := r.digestOf(t, releaseTag(1)); got != releaseDigests[releaseTag(1)] {
+		t.Errorf("the refused release changed %s to %s", releaseTag(1), got)
+	}
+	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[releaseTag(2)] {
+		t.Errorf("the refused release moved :stable to %s", got)
+	}
+}
+
+// checkReleasedIndex reads a release back from the registry: one image
+// per platform, the release labels, and each platform's root filesystem
+// equal to the host suite's, stamped with the commit time.
+func checkReleasedIndex(t *testing.T, r *testRegistry, tag, sha, created string) {
+	t.Helper()
+	ref, err := name.NewTag(r.repository(false) + ":" + tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := ocicheck.Images(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, pi := range imgs {
+		got = append(got, pi.Platform)
+	}
+	for _, a := range platform.All() {
+		want = append(want, a.Platform)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s holds %v, want %v", tag, got, want)
+	}
+	mtime, err := time.Parse(time.RFC3339, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{
+		"org.opencontainers.image.version":  tag,
+		"org.opencontainers.image.revision": sha,
+		"org.opencontainers.image.created":  mtime.UTC().Format(time.RFC3339),
+		"org.opencontainers.image.source":   sourceURL,
+	}
+	for _, pi := range imgs {
+		a, err := platform.Parse(pi.Platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLayers(t, pi.Image)
+		checkImageConfig(t, pi.Image, a, labels)
+		sameRootfs(t, a, pi.Image, mtime)
+	}
+}
+
+// On a freshly wiped engine (no build cache, no cache volumes) the same
+// commit builds the same image: the release is a no-op (same index
+// digest, nothing pushed) rather than a refusal, and tarballs are the same
+// files as before the wipe.
+func testWipedEngine(t *testing.T) {
+	reset := os.Getenv("ENGINE_RESET")
+	if reset == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ENGINE_RESET is not set: CI must prove the wiped-engine checks (see tests/engine/run.sh)")
+		}
+		t.Skip("ENGINE_RESET is not set: no command to wipe this engine's state")
+	}
+	if len(releaseDigests) == 0 || len(tarballSHA256) == 0 {
+		t.Fatal("the release and tarballs steps did not record their results; they must pass first")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, "sh", "-c", reset)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ENGINE_RESET %q: %v\n%s", reset, err, out)
+	}
+	mergeReport(t, map[string]any{"engine_reset_seconds": time.Since(start).Round(time.Second).Seconds()})
+
+	_, created := commit(t)
+	tag := releaseTag(2)
+	res := releaseResult(t, releaseCall(t, "release-after-wipe", tag, created))
+	if res.Pushed || res.Digest != releaseDigests[tag] {
+		t.Errorf("after the wipe, %s built as %s (pushed %v); published before: %s", tag, res.Digest, res.Pushed, releaseDigests[tag])
+	}
+
+	dist := exportPath(t, "dist-after-wipe")
+	mustCall(t, "tarballs-after-wipe", stageTimeout, "tarballs", "export", "--path", dist)
+	for _, a := range platform.All() {
+		got := fileSHA256(t, dist+"/"+tarballName(a))
+		if want := tarballSHA256[tarballName(a)]; got != want {
+			t.Errorf("%s: sha256 %s after the wipe, %s before", tarballName(a), got, want)
+		}
+	}
+}
+
+// rollback moves :stable back to an older release and changes nothing
+// else.
+func testRollback(t *testing.T) {
+	r := startRegistry(t)
+	older, newer := releaseTag(1), releaseTag(2)
+	if releaseDigests[older] == "" {
+		t.Fatal("the release step did not publish; rollback has nothing to go back to")
+	}
+	t.Setenv("REGISTRY_PASSWORD", "test-registry-token")
+	c := mustCall(t, "rollback", stageTimeout, "rollback",
+		"--tag", older, "--repository", r.repository(true), "--username", "ci", "--password", "env:REGISTRY_PASSWORD")
+	var res publish.Result
+	readJSON(t, c.Stdout, &res)
+	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[older] || res.StableDigest != got {
+		t.Errorf(":stable is %s (rollback reported %s), want %s's %s", got, res.StableDigest, older, releaseDigests[older])
+	}
+	for _, tag := range []string{older, newer} {
+		if got := r.digestOf(t, tag); got != releaseDigests[tag] {
+			t.Errorf("rollback changed %s to %s", tag, got)
+		}
+	}
+}

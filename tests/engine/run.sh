@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The engine suite (tests/engine): every user-facing Dagger function of
+# this module, called through the real `dagger` CLI on whatever engine it
+# reaches, checked against the host suite's artifacts. Run the host suite
+# first with the same ARTIFACTS_DIR:
+#
+#   ARTIFACTS_DIR=/tmp/mt bash tests/run-all.sh
+#   ARTIFACTS_DIR=/tmp/mt bash tests/engine/run.sh
+#
+# Needs: the dagger CLI (dagger.json's engineVersion) and an engine it
+# reaches; Go (tests/run-all.sh sets it up). Optional: ENGINE_MODULE_ARGS
+# (constructor flags, e.g. base images from a registry mirror),
+# ENGINE_RESET (a command that wipes the engine's state; without it the
+# wiped-engine checks are skipped, except in CI where they fail),
+# ENGINE_REGISTRY_HOST (this machine's address as the engine's containers
+# reach it). See tests/engine/harness_test.go.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+: "${ARTIFACTS_DIR:?set ARTIFACTS_DIR to the host suite's artifacts (ARTIFACTS_DIR=DIR bash tests/run-all.sh first)}"
+export ARTIFACTS_DIR
+command -v dagger >/dev/null || { echo "no dagger CLI on PATH" >&2; exit 1; }
+want=$(sed -n 's/.*"engineVersion": *"\(v[^"]*\)".*/\1/p' dagger.json)
+dagger version
+dagger version | grep -q " ${want} " || { echo "the dagger CLI is not ${want} (dagger.json's engineVersion)" >&2; exit 1; }
+
+GO_VERSION=$(sed -n 's/^const GoVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
+export GOTOOLCHAIN="go${GO_VERSION:?GoVersion not found in internal/pins/pins.go}"
+go vet -tags engine ./tests/engine
+# The full -v log goes to a file; the console gets test names, results and
+# each test's own lines.
+set +e
+go test -tags engine -count=1 -timeout 85m -v ./tests/engine 2>&1 | tee "$ARTIFACTS_DIR/engine-suite.log" |
+  grep --line-buffered -E '^(=== RUN|--- |\s+--- |PASS|FAIL|ok|panic)|\.go:[0-9]+:'
+rc=${PIPESTATUS[0]}
+echo "engine suite: exit $rc (full log: $ARTIFACTS_DIR/engine-suite.log)"
+exit "$rc"
