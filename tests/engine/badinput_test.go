@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"dagger/mikrotik-tailscale/internal/pins"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func testBadInput(t *testing.T) {
 			[]string{`budget "arm64=lots"`}},
 		{"release-wrong-tailscale", []string{"release", "--tag", "v1.0.0-mt.1", "--repository", "registry.example.com/o/mt",
 			"--username", "u", "--password", "env:MT_ENGINE_DUMMY_SECRET"},
-			[]string{"tag v1.0.0-mt.1 is for Tailscale v1.0.0 but this commit pins"}},
+			[]string{"tag v1.0.0-mt.1 is for Tailscale 1.0.0 but this commit pins " + pins.TailscaleVersion}},
 		{"release-bad-tag", []string{"release", "--tag", "latest", "--repository", "registry.example.com/o/mt",
 			"--username", "u", "--password", "env:MT_ENGINE_DUMMY_SECRET"},
 			[]string{`invalid release tag "latest"`}},

@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -108,7 +109,7 @@ func daggerCLI(t testing.TB, name string, timeout time.Duration, args ...string)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
 	err := cmd.Run()
-	c := call{Args: args, Stdout: out.String(), Stderr: errb.String(), Err: err, Duration: time.Since(start)}
+	c := call{Args: args, Stdout: stripANSI(out.String()), Stderr: stripANSI(errb.String()), Err: err, Duration: time.Since(start)}
 	if ctx.Err() != nil {
 		c.Err = fmt.Errorf("timed out after %s: %v", timeout, err)
 	}
@@ -164,6 +165,12 @@ func hostArtifact(t testing.TB, rel string) string {
 	}
 	return p
 }
+
+// ansi matches terminal escape sequences, which the CLI prints even with
+// NO_COLOR in places (bold headings, faint notes).
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+
+func stripANSI(s string) string { return ansi.ReplaceAllString(s, "") }
 
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

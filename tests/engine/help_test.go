@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -92,10 +93,13 @@ func testHelp(t *testing.T) {
 	mergeReport(t, map[string]any{"functions": names})
 }
 
-// argumentHelpProblems reads the ARGUMENTS section of a --help page: each
-// flag line must carry its help text (pflag moves help that contains a
-// line break below the flag) and no placeholder taken from a backquoted
-// phrase (then the flag's type word is not string, bool, ...).
+// argumentHelpProblems reads the ARGUMENTS section of a --help page:
+// every flag has help text, and its type word is a type, not a
+// placeholder taken from a backquoted phrase in the help (pflag's
+// UnquoteUsage). Engine v0.21.8 wraps every description in newlines
+// (core/gqlformat.go, formatGqlDescription), so pflag starts each flag's
+// help on the line below the flag, for every module; a one-line doc
+// comment then wraps as one paragraph.
 func argumentHelpProblems(help string) []string {
 	_, args, ok := strings.Cut(help, "ARGUMENTS")
 	if !ok {
@@ -104,28 +108,33 @@ func argumentHelpProblems(help string) []string {
 	if i := strings.Index(args, "\n\n"); i >= 0 {
 		args = args[:i]
 	}
-	flag := regexp.MustCompile(`^\s+--([a-z][a-z0-9-]*)(?: (\S+))?(.*)$`)
+	flag := regexp.MustCompile(`^\s+--([a-z][a-z0-9-]*)(?: (\S+))?\s*(.*)$`)
 	types := []string{"string", "strings", "int", "Directory", "File", "Secret", "Container"}
 	var problems []string
-	seen := 0
+	var current string
+	text := map[string]string{}
+	var order []string
 	for _, l := range strings.Split(args, "\n") {
-		m := flag.FindStringSubmatch(l)
-		if m == nil {
+		if m := flag.FindStringSubmatch(l); m != nil {
+			current = m[1]
+			order = append(order, current)
+			if typ := m[2]; typ != "" && !slices.Contains(types, typ) {
+				problems = append(problems, fmt.Sprintf("--%s shows %q where its type belongs: a backquoted phrase in its help?", current, typ))
+			}
+			text[current] += m[3]
 			continue
 		}
-		seen++
-		typ, rest := m[2], strings.TrimSpace(m[3])
-		if typ != "" && !slices.Contains(types, typ) {
-			// A bool flag has no type word: its help starts right away.
-			rest = strings.TrimSpace(typ + " " + rest)
-			typ = ""
-		}
-		if rest == "" {
-			problems = append(problems, "--"+m[1]+" has no help on its own line")
+		if current != "" && !strings.HasPrefix(strings.TrimSpace(l), "(default ") {
+			text[current] += " " + strings.TrimSpace(l)
 		}
 	}
-	if seen == 0 {
+	if len(order) == 0 {
 		problems = append(problems, "ARGUMENTS lists no flag")
+	}
+	for _, f := range order {
+		if strings.TrimSpace(text[f]) == "" {
+			problems = append(problems, "--"+f+" has no help text")
+		}
 	}
 	return problems
 }
