@@ -3,9 +3,11 @@ package tests
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,8 +174,15 @@ func TestImageRootfsSmoke(t *testing.T) {
 			os.RemoveAll(run)
 			mustRun(t, "", nil, time.Minute, "cp", "-a", root, run)
 			r := imageChroot(t, a, run, smoke.Script(strings.TrimPrefix(pins.TailscaleVersion, "v")))
-			if r.Err != nil || !smoke.Passed(r.Stdout) {
-				t.Fatalf("smoke failed: %s", r)
+			// The same report the PR check gives: exit code, both streams,
+			// and the daemon log read from the rootfs, not through the
+			// image's tools.
+			sr := smoke.Run{ExitCode: exitCode(r.Err), Stdout: r.Stdout, Stderr: r.Stderr}
+			if b, err := os.ReadFile(filepath.Join(run, smoke.LogFile)); err == nil {
+				sr.Log = string(b)
+			}
+			if err := sr.Err(); err != nil {
+				t.Fatalf("%s: %v", a.Dir, err)
 			}
 			t.Logf("%s", r.Stdout)
 		})
@@ -192,4 +201,18 @@ func imageChroot(t *testing.T, a platform.Arch, root, script string) result {
 		`mount --bind /dev/null "$1/dev/null"`, `mount --bind /dev/net/tun "$1/dev/net/tun"`,
 		`mount -t tmpfs -o size=1m tmpfs "$1/` + layout.SocketDir + `"`,
 	}, script)
+}
+
+// exitCode is a finished command's exit code: 0, its status, or -1 when
+// it did not run to an exit (timeout, signal, not started).
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee) && ee.ExitCode() >= 0:
+		return ee.ExitCode()
+	default:
+		return -1
+	}
 }

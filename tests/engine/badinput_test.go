@@ -4,6 +4,7 @@ package engine
 
 import (
 	"dagger/mikrotik-tailscale/internal/pins"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,8 @@ import (
 // build starts (the durations land in the report; each call's log shows
 // no build step ran).
 func testBadInput(t *testing.T) {
-	t.Setenv("MT_ENGINE_DUMMY_SECRET", "not-a-password")
+	// Set for the whole process: parallel subtests cannot use t.Setenv.
+	os.Setenv("MT_ENGINE_DUMMY_SECRET", "not-a-password")
 	cases := []struct {
 		name string
 		args []string
@@ -43,6 +45,7 @@ func testBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c := daggerCall(t, "bad-input-"+tc.name, 10*time.Minute, tc.args...)
 			if c.Err == nil {
 				t.Fatalf("accepted:\n%s", c)
