@@ -100,10 +100,7 @@ func checkLayers(idx v1.ImageIndex) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", pi.Platform, err)
 		}
-		if err := ocicheck.CheckSingleLayer(r, layout.Binary); err != nil {
-			return fmt.Errorf("%s: %w", pi.Platform, err)
-		}
-		if err := ocicheck.CheckNoDuplicates(r); err != nil {
+		if err := ocicheck.CheckLayerRules(r, layout.Binary); err != nil {
 			return fmt.Errorf("%s: %w", pi.Platform, err)
 		}
 	}

@@ -94,10 +94,7 @@ func TestImageLayers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := ocicheck.CheckSingleLayer(r, layout.Binary); err != nil {
-				t.Error(err)
-			}
-			if err := ocicheck.CheckNoDuplicates(r); err != nil {
+			if err := ocicheck.CheckLayerRules(r, layout.Binary); err != nil {
 				t.Error(err)
 			}
 			if err := ocicheck.CheckBudgets(r, budget.Defaults[a.Name]); err != nil {

@@ -79,5 +79,12 @@ func CheckNoDuplicates(r Report) error {
 		len(dups), strings.Join(parts, "; "))
 }
 
+// CheckLayerRules is the image's layer rules together: binary in exactly
+// one layer, and no path in two. The PR check reports the two apart; a
+// release refuses to publish, and the suites fail, on either.
+func CheckLayerRules(r Report, binary string) error {
+	return errors.Join(CheckSingleLayer(r, binary), CheckNoDuplicates(r))
+}
+
 // Bytes formats a size the way DESIGN.md writes them: "4,126,760 B".
 func Bytes(n int64) string { return report.Thousands(n) + " B" }

@@ -161,6 +161,15 @@ func TestSingleLayerAndDuplicates(t *testing.T) {
 					t.Fatalf("CheckNoDuplicates error %q does not name %s", err, d.Path)
 				}
 			}
+			// Both rules at once: fails exactly when either does, saying
+			// what each said.
+			err = CheckLayerRules(r, "/"+binary)
+			if (err != nil) != (tc.singleErr != "" || len(tc.duplicates) > 0) {
+				t.Fatalf("CheckLayerRules = %v", err)
+			}
+			if tc.singleErr != "" && !strings.Contains(err.Error(), tc.singleErr) {
+				t.Fatalf("CheckLayerRules error %q lacks %q", err, tc.singleErr)
+			}
 		})
 	}
 }

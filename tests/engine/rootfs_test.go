@@ -215,10 +215,7 @@ func checkLayers(t *testing.T, img v1.Image) ocicheck.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ocicheck.CheckSingleLayer(r, layout.Binary); err != nil {
-		t.Error(err)
-	}
-	if err := ocicheck.CheckNoDuplicates(r); err != nil {
+	if err := ocicheck.CheckLayerRules(r, layout.Binary); err != nil {
 		t.Error(err)
 	}
 	return r
