@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"dagger/mikrotik-tailscale/internal/busybox"
 	"dagger/mikrotik-tailscale/internal/dagger"
+	"dagger/mikrotik-tailscale/internal/imagetime"
 	"dagger/mikrotik-tailscale/internal/layout"
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
@@ -129,6 +132,10 @@ func (m *MikrotikTailscale) applets(ctx context.Context) ([]string, error) {
 	return busybox.Names(list), nil
 }
 
+// defaultCreated is the time of a build without --created: the epoch, so
+// such builds are reproducible too.
+var defaultCreated = time.Unix(0, 0).UTC()
+
 // imageMeta validates the label inputs.
 func imageMeta(version, revision, created, sourceURL string) (layout.Meta, error) {
 	meta := layout.Meta{
@@ -136,7 +143,7 @@ func imageMeta(version, revision, created, sourceURL string) (layout.Meta, error
 		Revision:  revision,
 		Source:    sourceURL,
 		Tailscale: strings.TrimPrefix(pins.TailscaleVersion, "v"),
-		Created:   time.Unix(0, 0).UTC(),
+		Created:   defaultCreated,
 	}
 	if meta.Version == "" {
 		meta.Version = pins.TailscaleVersion + "-dev"
@@ -174,7 +181,7 @@ func (m *MikrotikTailscale) Tarball(
 	if err != nil {
 		return nil, err
 	}
-	return routerOSTarball(ctr), nil
+	return routerOSTarball(ctx, ctr, defaultCreated)
 }
 
 // Export RouterOS tarballs for every platform into one directory.
@@ -199,15 +206,53 @@ func (m *MikrotikTailscale) Tarballs(
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", a.Name, err)
 		}
-		out = out.WithFile("mikrotik-tailscale-"+a.Dir+".tar", routerOSTarball(ctr))
+		tar, err := routerOSTarball(ctx, ctr, defaultCreated)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Name, err)
+		}
+		out = out.WithFile("mikrotik-tailscale-"+a.Dir+".tar", tar)
 	}
 	return out, nil
 }
 
-// routerOSTarball exports a single-platform image the way RouterOS wants it.
-func routerOSTarball(ctr *dagger.Container) *dagger.File {
-	return ctr.AsTarball(dagger.ContainerAsTarballOpts{
+// routerOSTarball exports a single-platform image the way RouterOS wants
+// it, with the engine's build times replaced by created.
+func routerOSTarball(ctx context.Context, ctr *dagger.Container, created time.Time) (*dagger.File, error) {
+	return withCommitTime(ctx, ctr.AsTarball(dagger.ContainerAsTarballOpts{
 		MediaTypes:        dagger.ImageMediaTypesDockerMediaTypes,
 		ForcedCompression: dagger.ImageLayerCompressionUncompressed,
-	})
+	}), created)
+}
+
+// withCommitTime rewrites an exported image archive so its config and
+// history carry created instead of the time the engine built it
+// (internal/imagetime): the same commit gives the same bytes on any
+// engine, cold or warm.
+func withCommitTime(ctx context.Context, archive *dagger.File, created time.Time) (*dagger.File, error) {
+	name, err := commitTimeArchive(ctx, archive, created)
+	if err != nil {
+		return nil, err
+	}
+	return dag.CurrentModule().WorkdirFile(name).Sync(ctx)
+}
+
+// commitTimeArchive is withCommitTime's rewritten archive as a file in
+// the module's working directory (where CurrentModule reads files from),
+// named by its digest so that calls never collide.
+func commitTimeArchive(ctx context.Context, archive *dagger.File, created time.Time) (string, error) {
+	in, cleanup, err := exportFile(ctx, archive, "image.tar")
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	raw, err := os.ReadFile(in)
+	if err != nil {
+		return "", err
+	}
+	fixed, err := imagetime.RewriteBytes(raw, created)
+	if err != nil {
+		return "", err
+	}
+	name := fmt.Sprintf("image-%x.tar", sha256.Sum256(fixed))
+	return name, os.WriteFile(name, fixed, 0o644)
 }

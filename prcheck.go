@@ -163,7 +163,11 @@ func exportedImage(ctx context.Context, ctr *dagger.Container) (ocicheck.Report,
 // checkRouterOSTarball exports the tarball `dagger call tarball` returns
 // and checks RouterOS can import it.
 func checkRouterOSTarball(ctx context.Context, ctr *dagger.Container) error {
-	path, cleanup, err := exportFile(ctx, routerOSTarball(ctr), "routeros.tar")
+	tar, err := routerOSTarball(ctx, ctr, defaultCreated)
+	if err != nil {
+		return err
+	}
+	path, cleanup, err := exportFile(ctx, tar, "routeros.tar")
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -51,6 +52,10 @@ func (m *MikrotikTailscale) Release(
 	if err := publish.CheckRepository(repository); err != nil {
 		return "", err
 	}
+	meta, err := imageMeta(tag, revision, created, sourceURL)
+	if err != nil {
+		return "", err
+	}
 	var variants []*dagger.Container
 	for _, a := range platform.All() {
 		ctr, err := m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true)
@@ -59,14 +64,16 @@ func (m *MikrotikTailscale) Release(
 		}
 		variants = append(variants, ctr)
 	}
-	path, cleanup, err := exportFile(ctx, variants[0].AsTarball(dagger.ContainerAsTarballOpts{
+	// The engine's build times become the commit time: a re-run of the
+	// same commit on any engine is then the same index, a no-op.
+	path, err := commitTimeArchive(ctx, variants[0].AsTarball(dagger.ContainerAsTarballOpts{
 		PlatformVariants:  variants[1:],
 		ForcedCompression: dagger.ImageLayerCompressionGzip,
-	}), "release.tar")
+	}), meta.Created)
 	if err != nil {
 		return "", err
 	}
-	defer cleanup()
+	defer os.Remove(path)
 	idx, err := ocicheck.LoadIndexFromOCITar(path)
 	if err != nil {
 		return "", err

@@ -81,6 +81,7 @@ func checkRouterOSTarball(t *testing.T, a platform.Arch, file string) {
 		t.Fatal(err)
 	}
 	checkImageConfig(t, img, a, devLabels())
+	checkBuildTimes(t, img, time.Unix(0, 0))
 	sameRootfs(t, a, img, time.Unix(0, 0))
 }
 

@@ -201,6 +201,24 @@ func checkImageConfig(t *testing.T, img v1.Image, a platform.Arch, labels map[st
 	}
 }
 
+// checkBuildTimes: the config and its history carry the commit time, not
+// the time the engine built the image (internal/imagetime).
+func checkBuildTimes(t *testing.T, img v1.Image, created time.Time) {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cf.Created.Time.Equal(created) {
+		t.Errorf("config created %s, want %s", cf.Created.Time, created)
+	}
+	for i, h := range cf.History {
+		if !h.Created.Time.Equal(created) {
+			t.Errorf("history %d created %s, want %s", i, h.Created.Time, created)
+		}
+	}
+}
+
 func variantSuffix(v string) string {
 	if v == "" {
 		return ""

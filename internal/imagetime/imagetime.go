@@ -1,0 +1,274 @@
+// Package imagetime takes the build machine's clock out of an exported
+// image. The Dagger engine (v0.21) stamps an image config's "created"
+// and every history entry with the time it built the layers, and offers
+// no SOURCE_DATE_EPOCH: the same commit would then give a new digest on
+// every engine with a cold cache, and a re-run of a release would be
+// refused as different content. RewriteArchive sets those times to the
+// commit time in an exported OCI layout or docker archive and fixes every
+// digest that depends on them; layers are never touched.
+package imagetime
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+)
+
+// Media types of the documents that reference other blobs.
+var (
+	indexTypes    = []string{"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
+	manifestTypes = []string{"application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"}
+)
+
+const blobDir = "blobs/sha256/"
+
+// entry is one file of the archive, kept in order.
+type entry struct {
+	hdr  *tar.Header
+	body []byte
+}
+
+type archive struct {
+	entries []*entry
+	byName  map[string]*entry
+	created string
+}
+
+// RewriteArchive copies the tar archive in to out with every image
+// config's created time and history times set to created, and the
+// manifests, indexes, index.json and (docker archives) manifest.json that
+// reference a changed config updated to its new digest. Everything else
+// is copied byte for byte, in the same order.
+func RewriteArchive(in io.Reader, out io.Writer, created time.Time) error {
+	a := &archive{byName: map[string]*entry{}, created: created.UTC().Format(time.RFC3339)}
+	tr := tar.NewReader(in)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("imagetime: reading the archive: %w", err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			return fmt.Errorf("imagetime: reading %s: %w", h.Name, err)
+		}
+		e := &entry{hdr: h, body: body}
+		a.entries = append(a.entries, e)
+		a.byName[path.Clean(h.Name)] = e
+	}
+	idx := a.byName["index.json"]
+	if idx == nil {
+		return errors.New("imagetime: the archive has no index.json (not an OCI layout)")
+	}
+	renamed := map[string]string{} // old blob digest → new
+	newIdx, changed, err := a.rewriteIndex(idx.body, renamed)
+	if err != nil {
+		return fmt.Errorf("imagetime: index.json: %w", err)
+	}
+	if changed {
+		idx.body = newIdx
+	}
+	if m := a.byName["manifest.json"]; m != nil && len(renamed) > 0 {
+		text := string(m.body)
+		for old, nu := range renamed {
+			text = strings.ReplaceAll(text, blobDir+old, blobDir+nu)
+		}
+		m.body = []byte(text)
+	}
+	tw := tar.NewWriter(out)
+	for _, e := range a.entries {
+		e.hdr.Size = int64(len(e.body))
+		if err := tw.WriteHeader(e.hdr); err != nil {
+			return err
+		}
+		if _, err := tw.Write(e.body); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+// rewriteIndex rewrites the descriptors of an index document, returning
+// the new document and whether anything changed.
+func (a *archive) rewriteIndex(doc []byte, renamed map[string]string) ([]byte, bool, error) {
+	var idx map[string]any
+	if err := unmarshal(doc, &idx); err != nil {
+		return nil, false, err
+	}
+	list, _ := idx["manifests"].([]any)
+	changed := false
+	for _, d := range list {
+		desc, ok := d.(map[string]any)
+		if !ok {
+			return nil, false, errors.New("a manifest descriptor is not an object")
+		}
+		c, err := a.rewriteDescriptor(desc, renamed)
+		if err != nil {
+			return nil, false, err
+		}
+		changed = changed || c
+	}
+	if !changed {
+		return doc, false, nil
+	}
+	out, err := json.Marshal(idx)
+	return out, true, err
+}
+
+// rewriteDescriptor follows one descriptor of an index to its blob,
+// rewrites it if it (or what it references) holds build times, and
+// updates the descriptor's digest and size.
+func (a *archive) rewriteDescriptor(desc map[string]any, renamed map[string]string) (bool, error) {
+	mt, _ := desc["mediaType"].(string)
+	dig, _ := desc["digest"].(string)
+	if a.follow(desc, dig, renamed) {
+		return true, nil
+	}
+	e, old, err := a.blob(dig)
+	if err != nil {
+		return false, err
+	}
+	var body []byte
+	var changed bool
+	switch {
+	case contains(indexTypes, mt):
+		body, changed, err = a.rewriteIndex(e.body, renamed)
+	case contains(manifestTypes, mt):
+		body, changed, err = a.rewriteManifest(e.body, renamed)
+	default:
+		return false, nil // attestations and the like: left as they are
+	}
+	if err != nil || !changed {
+		return false, err
+	}
+	nu := a.replaceBlob(e, old, body, renamed)
+	desc["digest"], desc["size"] = "sha256:"+nu, len(body)
+	return true, nil
+}
+
+// rewriteManifest rewrites a manifest's config and the config descriptor.
+func (a *archive) rewriteManifest(doc []byte, renamed map[string]string) ([]byte, bool, error) {
+	var m map[string]any
+	if err := unmarshal(doc, &m); err != nil {
+		return nil, false, err
+	}
+	cd, ok := m["config"].(map[string]any)
+	if !ok {
+		return nil, false, errors.New("a manifest without a config")
+	}
+	dig, _ := cd["digest"].(string)
+	if a.follow(cd, dig, renamed) {
+		out, err := json.Marshal(m)
+		return out, true, err
+	}
+	e, old, err := a.blob(dig)
+	if err != nil {
+		return nil, false, err
+	}
+	cfg, changed, err := a.rewriteConfig(e.body)
+	if err != nil || !changed {
+		return doc, false, err
+	}
+	nu := a.replaceBlob(e, old, cfg, renamed)
+	cd["digest"], cd["size"] = "sha256:"+nu, len(cfg)
+	out, err := json.Marshal(m)
+	return out, true, err
+}
+
+// rewriteConfig sets created and every history entry's created.
+func (a *archive) rewriteConfig(doc []byte) ([]byte, bool, error) {
+	var c map[string]any
+	if err := unmarshal(doc, &c); err != nil {
+		return nil, false, err
+	}
+	changed := false
+	set := func(obj map[string]any) {
+		if v, ok := obj["created"]; ok && v != a.created {
+			obj["created"] = a.created
+			changed = true
+		}
+	}
+	set(c)
+	hist, _ := c["history"].([]any)
+	for _, h := range hist {
+		if obj, ok := h.(map[string]any); ok {
+			set(obj)
+		}
+	}
+	if !changed {
+		return doc, false, nil
+	}
+	out, err := json.Marshal(c)
+	return out, true, err
+}
+
+// follow points desc at the new blob when the blob it names was already
+// rewritten (a blob referenced twice).
+func (a *archive) follow(desc map[string]any, digest string, renamed map[string]string) bool {
+	nu, ok := renamed[strings.TrimPrefix(digest, "sha256:")]
+	if !ok {
+		return false
+	}
+	desc["digest"], desc["size"] = "sha256:"+nu, len(a.byName[blobDir+nu].body)
+	return true
+}
+
+// unmarshal decodes JSON keeping numbers as written.
+func unmarshal(doc []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(doc))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+// blob finds the archive entry of a sha256 digest.
+func (a *archive) blob(digest string) (*entry, string, error) {
+	hexd, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok {
+		return nil, "", fmt.Errorf("digest %q is not sha256", digest)
+	}
+	e := a.byName[blobDir+hexd]
+	if e == nil {
+		return nil, "", fmt.Errorf("blob %s is not in the archive", digest)
+	}
+	return e, hexd, nil
+}
+
+// replaceBlob gives an entry new content under its new digest's name.
+func (a *archive) replaceBlob(e *entry, old string, body []byte, renamed map[string]string) string {
+	sum := sha256.Sum256(body)
+	nu := hex.EncodeToString(sum[:])
+	delete(a.byName, blobDir+old)
+	e.body = body
+	e.hdr.Name = strings.TrimSuffix(e.hdr.Name, old) + nu
+	a.byName[blobDir+nu] = e
+	renamed[old] = nu
+	return nu
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// RewriteBytes is RewriteArchive on an archive in memory.
+func RewriteBytes(in []byte, created time.Time) ([]byte, error) {
+	var out bytes.Buffer
+	if err := RewriteArchive(bytes.NewReader(in), &out, created); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}

@@ -1,0 +1,236 @@
+package imagetime
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger/mikrotik-tailscale/internal/ocicheck"
+)
+
+func digestOf(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// layerTar is a one-file layer.
+func layerTar(t *testing.T, name, body string) []byte {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(tw, body)
+	tw.Close()
+	return b.Bytes()
+}
+
+// dockerArchive builds what the engine's AsTarball with Docker media types
+// writes for one platform: an OCI layout whose index points at a docker
+// v2 manifest, plus manifest.json, with the build times given.
+func dockerArchive(t *testing.T, built time.Time, arch string) []byte {
+	t.Helper()
+	layers := [][]byte{layerTar(t, "etc/a", "a"), layerTar(t, "bin/b", "b-"+arch)}
+	var diffIDs, history []any
+	var layerDescs []any
+	for _, l := range layers {
+		diffIDs = append(diffIDs, "sha256:"+digestOf(l))
+		history = append(history, map[string]any{"created": built.Format(time.RFC3339Nano), "created_by": "Directory.withDirectory"})
+		layerDescs = append(layerDescs, map[string]any{"mediaType": "application/vnd.docker.image.rootfs.diff.tar", "digest": "sha256:" + digestOf(l), "size": len(l)})
+	}
+	cfg, _ := json.Marshal(map[string]any{
+		"architecture": arch, "os": "linux", "created": built.Format(time.RFC3339Nano), "history": history,
+		"config": map[string]any{"Labels": map[string]string{"org.opencontainers.image.created": "1970-01-01T00:00:00Z"}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
+	})
+	man, _ := json.MarshalIndent(map[string]any{
+		"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+		"config": map[string]any{"mediaType": "application/vnd.docker.container.image.v1+json", "digest": "sha256:" + digestOf(cfg), "size": len(cfg)},
+		"layers": layerDescs,
+	}, "", "  ")
+	idx, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+		"manifests": []any{map[string]any{"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "digest": "sha256:" + digestOf(man), "size": len(man)}}})
+	var layerPaths []string
+	for _, l := range layers {
+		layerPaths = append(layerPaths, blobDir+digestOf(l))
+	}
+	mj, _ := json.Marshal([]any{map[string]any{"Config": blobDir + digestOf(cfg), "RepoTags": nil, "Layers": layerPaths}})
+
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	add := func(name string, body []byte) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o444, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(body)
+	}
+	add(blobDir+digestOf(cfg), cfg)
+	for _, l := range layers {
+		add(blobDir+digestOf(l), l)
+	}
+	add(blobDir+digestOf(man), man)
+	add("index.json", idx)
+	add("manifest.json", mj)
+	add("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
+	tw.Close()
+	return b.Bytes()
+}
+
+func writeTemp(t *testing.T, b []byte) string {
+	p := filepath.Join(t.TempDir(), "image.tar")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var commit = time.Date(2026, 6, 2, 13, 54, 52, 0, time.UTC)
+
+// Two builds at different times become the same bytes, which still form
+// an importable RouterOS archive whose config carries the commit time and
+// whose layers are untouched.
+func TestRewriteDockerArchive(t *testing.T) {
+	a := dockerArchive(t, time.Date(2026, 12, 1, 21, 51, 20, 330209510, time.UTC), "arm")
+	b := dockerArchive(t, time.Date(2026, 12, 2, 8, 0, 0, 1, time.UTC), "arm")
+	if bytes.Equal(a, b) {
+		t.Fatal("fixture: builds at different times are already identical")
+	}
+	ra, err := RewriteBytes(a, commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := RewriteBytes(b, commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ra, rb) {
+		t.Fatal("rewritten archives of the same content differ")
+	}
+	again, err := RewriteBytes(ra, commit)
+	if err != nil || !bytes.Equal(again, ra) {
+		t.Fatalf("rewriting twice changed the archive (%v)", err)
+	}
+	file := writeTemp(t, ra)
+	if err := ocicheck.CheckRouterOSTarball(file); err != nil {
+		t.Fatal(err)
+	}
+	img, err := ocicheck.LoadDockerTarball(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cf.Created.Time.Equal(commit) {
+		t.Errorf("created %s, want %s", cf.Created.Time, commit)
+	}
+	for i, h := range cf.History {
+		if !h.Created.Time.Equal(commit) || h.CreatedBy != "Directory.withDirectory" {
+			t.Errorf("history %d: %+v", i, h)
+		}
+	}
+	if cf.Config.Labels["org.opencontainers.image.created"] != "1970-01-01T00:00:00Z" {
+		t.Errorf("labels changed: %v", cf.Config.Labels)
+	}
+	orig, err := ocicheck.LoadDockerTarball(writeTemp(t, a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ol, _ := orig.Layers()
+	nl, _ := img.Layers()
+	for i := range ol {
+		od, _ := ol[i].Digest()
+		nd, _ := nl[i].Digest()
+		if od != nd {
+			t.Errorf("layer %d changed: %s → %s", i, od, nd)
+		}
+	}
+}
+
+// A multi-platform OCI layout (what a release exports): every platform's
+// config is rewritten, and the index still loads with every platform.
+func TestRewriteMultiPlatformIndex(t *testing.T) {
+	// Nest two single-platform archives' manifests under one index.
+	var blobs = map[string][]byte{}
+	var descs []any
+	for _, arch := range []string{"amd64", "arm64"} {
+		tr := tar.NewReader(bytes.NewReader(dockerArchive(t, time.Now(), arch)))
+		var idx struct {
+			Manifests []map[string]any `json:"manifests"`
+		}
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			body, _ := io.ReadAll(tr)
+			switch {
+			case strings.HasPrefix(h.Name, blobDir):
+				blobs[h.Name] = body
+			case h.Name == "index.json":
+				json.Unmarshal(body, &idx)
+			}
+		}
+		d := idx.Manifests[0]
+		d["platform"] = map[string]any{"os": "linux", "architecture": arch}
+		descs = append(descs, d)
+	}
+	idx, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": descs})
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for name, body := range blobs {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o444, Size: int64(len(body))})
+		tw.Write(body)
+	}
+	tw.WriteHeader(&tar.Header{Name: "index.json", Mode: 0o644, Size: int64(len(idx))})
+	tw.Write(idx)
+	layoutFile := []byte(`{"imageLayoutVersion":"1.0.0"}`)
+	tw.WriteHeader(&tar.Header{Name: "oci-layout", Mode: 0o444, Size: int64(len(layoutFile))})
+	tw.Write(layoutFile)
+	tw.Close()
+
+	out, err := RewriteBytes(b.Bytes(), commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := ocicheck.LoadIndexFromOCITar(writeTemp(t, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := ocicheck.Images(ix)
+	if err != nil || len(imgs) != 2 {
+		t.Fatalf("%d images (%v)", len(imgs), err)
+	}
+	for _, pi := range imgs {
+		cf, err := pi.Image.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cf.Created.Time.Equal(commit) {
+			t.Errorf("%s: created %s", pi.Platform, cf.Created.Time)
+		}
+	}
+}
+
+func TestRewriteRejectsWhatIsNoImageLayout(t *testing.T) {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.WriteHeader(&tar.Header{Name: "hello", Mode: 0o644, Size: 2})
+	tw.Write([]byte("hi"))
+	tw.Close()
+	if _, err := RewriteBytes(b.Bytes(), commit); err == nil || !strings.Contains(err.Error(), "index.json") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := RewriteBytes([]byte("not a tar"), commit); err == nil {
+		t.Fatal("garbage accepted")
+	}
+}
