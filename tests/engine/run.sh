@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-: "${ARTIFACTS_DIR:?set ARTIFACTS_DIR to the host suite's artifacts (ARTIFACTS_DIR=DIR bash tests/run-all.sh first)}"
+: "${ARTIFACTS_DIR:?set ARTIFACTS_DIR to the artifacts of the host suite: ARTIFACTS_DIR=DIR bash tests/run-all.sh first}"
 export ARTIFACTS_DIR
 command -v dagger >/dev/null || { echo "no dagger CLI on PATH" >&2; exit 1; }
 want=$(sed -n 's/.*"engineVersion": *"\(v[^"]*\)".*/\1/p' dagger.json)
