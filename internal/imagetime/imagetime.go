@@ -1,16 +1,19 @@
 // Package imagetime takes the build machine's clock out of an exported
 // image. The Dagger engine (v0.21) stamps an image config's "created"
-// and every history entry with the time it built the layers, and offers
-// no SOURCE_DATE_EPOCH: the same commit would then give a new digest on
-// every engine with a cold cache, and a re-run of a release would be
-// refused as different content. RewriteArchive sets those times to the
-// commit time in an exported OCI layout or docker archive and fixes every
-// digest that depends on them; layers are never touched.
+// and every history entry with the time it built the layers, keeps each
+// symlink's creation time (Directory.withTimestamps follows symlinks),
+// and offers no SOURCE_DATE_EPOCH: the same commit would then give a new
+// digest on every engine with a cold cache, and a re-run of a release
+// would be refused as different content. RewriteArchive sets those times
+// to the commit time in an exported OCI layout or docker archive, the way
+// BuildKit's rewrite-timestamp does (layer entries newer than the commit
+// are clamped to it), and fixes every digest that depends on them.
 package imagetime
 
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -30,6 +33,12 @@ var (
 
 const blobDir = "blobs/sha256/"
 
+// Layer media types, uncompressed and gzip'd.
+var (
+	tarLayerTypes  = []string{"application/vnd.docker.image.rootfs.diff.tar", "application/vnd.oci.image.layer.v1.tar"}
+	gzipLayerTypes = []string{"application/vnd.docker.image.rootfs.diff.tar.gzip", "application/vnd.oci.image.layer.v1.tar+gzip"}
+)
+
 // entry is one file of the archive, kept in order.
 type entry struct {
 	hdr  *tar.Header
@@ -37,9 +46,10 @@ type entry struct {
 }
 
 type archive struct {
-	entries []*entry
-	byName  map[string]*entry
-	created string
+	entries     []*entry
+	byName      map[string]*entry
+	created     string // as configs write it
+	createdTime time.Time
 }
 
 // RewriteArchive copies the tar archive in to out with every image
@@ -48,7 +58,8 @@ type archive struct {
 // reference a changed config updated to its new digest. Everything else
 // is copied byte for byte, in the same order.
 func RewriteArchive(in io.Reader, out io.Writer, created time.Time) error {
-	a := &archive{byName: map[string]*entry{}, created: created.UTC().Format(time.RFC3339)}
+	created = created.UTC().Truncate(time.Second)
+	a := &archive{byName: map[string]*entry{}, created: created.Format(time.RFC3339), createdTime: created}
 	tr := tar.NewReader(in)
 	for {
 		h, err := tr.Next()
@@ -171,27 +182,173 @@ func (a *archive) rewriteManifest(doc []byte, renamed map[string]string) ([]byte
 		out, err := json.Marshal(m)
 		return out, true, err
 	}
+	// Layers first: their new diff IDs go into the config.
+	layers, _ := m["layers"].([]any)
+	diffIDs := map[int]string{}
+	layersChanged := false
+	for i, l := range layers {
+		ld, ok := l.(map[string]any)
+		if !ok {
+			return nil, false, errors.New("a layer descriptor is not an object")
+		}
+		diffID, changed, err := a.rewriteLayer(ld, renamed)
+		if err != nil {
+			return nil, false, fmt.Errorf("layer %d: %w", i, err)
+		}
+		if changed {
+			diffIDs[i] = diffID
+			layersChanged = true
+		}
+	}
 	e, old, err := a.blob(dig)
 	if err != nil {
 		return nil, false, err
 	}
-	cfg, changed, err := a.rewriteConfig(e.body)
-	if err != nil || !changed {
-		return doc, false, err
+	cfg, changed, err := a.rewriteConfig(e.body, diffIDs)
+	if err != nil {
+		return nil, false, err
 	}
-	nu := a.replaceBlob(e, old, cfg, renamed)
-	cd["digest"], cd["size"] = "sha256:"+nu, len(cfg)
+	if changed {
+		nu := a.replaceBlob(e, old, cfg, renamed)
+		cd["digest"], cd["size"] = "sha256:"+nu, len(cfg)
+	}
+	if !changed && !layersChanged {
+		return doc, false, nil
+	}
 	out, err := json.Marshal(m)
 	return out, true, err
 }
 
-// rewriteConfig sets created and every history entry's created.
-func (a *archive) rewriteConfig(doc []byte) ([]byte, bool, error) {
+// rewriteLayer clamps a layer's entry times to the commit time and
+// updates its descriptor; it returns the layer's new diff ID when it
+// changed.
+func (a *archive) rewriteLayer(desc map[string]any, renamed map[string]string) (string, bool, error) {
+	mt, _ := desc["mediaType"].(string)
+	dig, _ := desc["digest"].(string)
+	gz := contains(gzipLayerTypes, mt)
+	if !gz && !contains(tarLayerTypes, mt) {
+		return "", false, fmt.Errorf("media type %q is not a tar or tar+gzip layer", mt)
+	}
+	if nu, ok := renamed[strings.TrimPrefix(dig, "sha256:")]; ok {
+		// Already rewritten for another manifest: only its diff ID is needed.
+		body := a.byName[blobDir+nu].body
+		tarBytes, err := uncompressed(body, gz)
+		if err != nil {
+			return "", false, err
+		}
+		desc["digest"], desc["size"] = "sha256:"+nu, len(body)
+		return "sha256:" + digest(tarBytes), true, nil
+	}
+	e, old, err := a.blob(dig)
+	if err != nil {
+		return "", false, err
+	}
+	tarBytes, err := uncompressed(e.body, gz)
+	if err != nil {
+		return "", false, err
+	}
+	fixed, changed, err := clampTar(tarBytes, a.createdTime)
+	if err != nil || !changed {
+		return "", false, err
+	}
+	body := fixed
+	if gz {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b) // no name, no time: the same input, the same bytes
+		if _, err := zw.Write(fixed); err != nil {
+			return "", false, err
+		}
+		if err := zw.Close(); err != nil {
+			return "", false, err
+		}
+		body = b.Bytes()
+	}
+	nu := a.replaceBlob(e, old, body, renamed)
+	desc["digest"], desc["size"] = "sha256:"+nu, len(body)
+	return "sha256:" + digest(fixed), true, nil
+}
+
+// uncompressed is a layer blob as a tar.
+func uncompressed(body []byte, gz bool) ([]byte, error) {
+	if !gz {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
+}
+
+// clampTar sets every entry time later than created to created and drops
+// access and change times; it reports whether anything changed.
+func clampTar(in []byte, created time.Time) ([]byte, bool, error) {
+	tr := tar.NewReader(bytes.NewReader(in))
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	changed := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if h.ModTime.After(created) {
+			h.ModTime = created
+			changed = true
+		}
+		if !h.AccessTime.IsZero() || !h.ChangeTime.IsZero() {
+			h.AccessTime, h.ChangeTime = time.Time{}, time.Time{}
+			changed = true
+		}
+		for _, k := range []string{"mtime", "atime", "ctime"} {
+			if _, ok := h.PAXRecords[k]; ok {
+				delete(h.PAXRecords, k)
+				changed = true
+			}
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, false, err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return nil, false, err
+		}
+	}
+	if !changed {
+		return in, false, nil
+	}
+	if err := tw.Close(); err != nil {
+		return nil, false, err
+	}
+	return out.Bytes(), true, nil
+}
+
+func digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// rewriteConfig sets created and every history entry's created, and the
+// diff IDs of rewritten layers (by layer index).
+func (a *archive) rewriteConfig(doc []byte, diffIDs map[int]string) ([]byte, bool, error) {
 	var c map[string]any
 	if err := unmarshal(doc, &c); err != nil {
 		return nil, false, err
 	}
 	changed := false
+	if len(diffIDs) > 0 {
+		rootfs, _ := c["rootfs"].(map[string]any)
+		ids, _ := rootfs["diff_ids"].([]any)
+		for i, id := range diffIDs {
+			if i >= len(ids) {
+				return nil, false, fmt.Errorf("config lists %d diff IDs, the manifest more layers", len(ids))
+			}
+			ids[i] = id
+		}
+		changed = true
+	}
 	set := func(obj map[string]any) {
 		if v, ok := obj["created"]; ok && v != a.created {
 			obj["created"] = a.created
@@ -245,8 +402,7 @@ func (a *archive) blob(digest string) (*entry, string, error) {
 
 // replaceBlob gives an entry new content under its new digest's name.
 func (a *archive) replaceBlob(e *entry, old string, body []byte, renamed map[string]string) string {
-	sum := sha256.Sum256(body)
-	nu := hex.EncodeToString(sum[:])
+	nu := digest(body)
 	delete(a.byName, blobDir+old)
 	e.body = body
 	e.hdr.Name = strings.TrimSuffix(e.hdr.Name, old) + nu

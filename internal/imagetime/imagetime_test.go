@@ -3,15 +3,19 @@ package imagetime
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"dagger/mikrotik-tailscale/internal/ocicheck"
 )
@@ -21,30 +25,50 @@ func digestOf(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// layerTar is a one-file layer.
-func layerTar(t *testing.T, name, body string) []byte {
+// layerTar is a layer with one file stamped with the epoch (as
+// withTimestamps leaves files) and a symlink stamped with the build time
+// (as it leaves symlinks).
+func layerTar(t *testing.T, name, body string, built time.Time) []byte {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
 	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	io.WriteString(tw, body)
+	if err := tw.WriteHeader(&tar.Header{Name: name + "-link", Typeflag: tar.TypeSymlink, Linkname: path.Base(name), Mode: 0o777,
+		ModTime: built, Format: tar.FormatPAX}); err != nil {
+		t.Fatal(err)
+	}
 	tw.Close()
 	return b.Bytes()
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write(b)
+	zw.Close()
+	return out.Bytes()
 }
 
 // dockerArchive builds what the engine's AsTarball with Docker media types
 // writes for one platform: an OCI layout whose index points at a docker
 // v2 manifest, plus manifest.json, with the build times given.
-func dockerArchive(t *testing.T, built time.Time, arch string) []byte {
+func dockerArchive(t *testing.T, built time.Time, arch string, gz bool) []byte {
 	t.Helper()
-	layers := [][]byte{layerTar(t, "etc/a", "a"), layerTar(t, "bin/b", "b-"+arch)}
+	tars := [][]byte{layerTar(t, "etc/a", "a", built), layerTar(t, "bin/b", "b-"+arch, built)}
 	var diffIDs, history []any
 	var layerDescs []any
-	for _, l := range layers {
+	var layers [][]byte
+	for _, l := range tars {
 		diffIDs = append(diffIDs, "sha256:"+digestOf(l))
 		history = append(history, map[string]any{"created": built.Format(time.RFC3339Nano), "created_by": "Directory.withDirectory"})
-		layerDescs = append(layerDescs, map[string]any{"mediaType": "application/vnd.docker.image.rootfs.diff.tar", "digest": "sha256:" + digestOf(l), "size": len(l)})
+		mt := "application/vnd.docker.image.rootfs.diff.tar"
+		if gz {
+			l, mt = gzipped(t, l), mt+".gzip"
+		}
+		layers = append(layers, l)
+		layerDescs = append(layerDescs, map[string]any{"mediaType": mt, "digest": "sha256:" + digestOf(l), "size": len(l)})
 	}
 	cfg, _ := json.Marshal(map[string]any{
 		"architecture": arch, "os": "linux", "created": built.Format(time.RFC3339Nano), "history": history,
@@ -98,8 +122,8 @@ var commit = time.Date(2026, 6, 2, 13, 54, 52, 0, time.UTC)
 // an importable RouterOS archive whose config carries the commit time and
 // whose layers are untouched.
 func TestRewriteDockerArchive(t *testing.T) {
-	a := dockerArchive(t, time.Date(2026, 12, 1, 21, 51, 20, 330209510, time.UTC), "arm")
-	b := dockerArchive(t, time.Date(2026, 12, 2, 8, 0, 0, 1, time.UTC), "arm")
+	a := dockerArchive(t, time.Date(2026, 12, 1, 21, 51, 20, 330209510, time.UTC), "arm", false)
+	b := dockerArchive(t, time.Date(2026, 12, 2, 8, 0, 0, 1, time.UTC), "arm", false)
 	if bytes.Equal(a, b) {
 		t.Fatal("fixture: builds at different times are already identical")
 	}
@@ -141,17 +165,49 @@ func TestRewriteDockerArchive(t *testing.T) {
 	if cf.Config.Labels["org.opencontainers.image.created"] != "1970-01-01T00:00:00Z" {
 		t.Errorf("labels changed: %v", cf.Config.Labels)
 	}
-	orig, err := ocicheck.LoadDockerTarball(writeTemp(t, a))
+	checkLayerTimes(t, img)
+}
+
+// checkLayerTimes: no entry is newer than the commit, and the layers'
+// diff IDs are what the config says (ggcr checks on read).
+func checkLayerTimes(t *testing.T, img interface {
+	Layers() ([]v1.Layer, error)
+}) {
+	t.Helper()
+	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ol, _ := orig.Layers()
-	nl, _ := img.Layers()
-	for i := range ol {
-		od, _ := ol[i].Digest()
-		nd, _ := nl[i].Digest()
-		if od != nd {
-			t.Errorf("layer %d changed: %s → %s", i, od, nd)
+	for i, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.New()
+		tr := tar.NewReader(io.TeeReader(rc, sum))
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.ModTime.After(commit) {
+				t.Errorf("layer %d: %s has mtime %s, after the commit", i, h.Name, h.ModTime)
+			}
+			if h.Typeflag == tar.TypeSymlink && !h.ModTime.Equal(commit) {
+				t.Errorf("layer %d: symlink %s has mtime %s, want the commit time", i, h.Name, h.ModTime)
+			}
+		}
+		io.Copy(sum, rc)
+		rc.Close()
+		want, err := l.DiffID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := "sha256:" + hex.EncodeToString(sum.Sum(nil)); got != want.String() {
+			t.Errorf("layer %d: content %s, config's diff ID %s", i, got, want)
 		}
 	}
 }
@@ -163,7 +219,7 @@ func TestRewriteMultiPlatformIndex(t *testing.T) {
 	var blobs = map[string][]byte{}
 	var descs []any
 	for _, arch := range []string{"amd64", "arm64"} {
-		tr := tar.NewReader(bytes.NewReader(dockerArchive(t, time.Now(), arch)))
+		tr := tar.NewReader(bytes.NewReader(dockerArchive(t, time.Now(), arch, true)))
 		var idx struct {
 			Manifests []map[string]any `json:"manifests"`
 		}
@@ -218,7 +274,30 @@ func TestRewriteMultiPlatformIndex(t *testing.T) {
 		if !cf.Created.Time.Equal(commit) {
 			t.Errorf("%s: created %s", pi.Platform, cf.Created.Time)
 		}
+		// ggcr verifies each gzip'd blob's digest and diff ID on read.
+		checkLayerTimes(t, pi.Image)
+		for i, l := range mustLayers(t, pi.Image) {
+			if _, err := io.Copy(io.Discard, mustUncompressed(t, l)); err != nil {
+				t.Fatalf("%s layer %d: %v", pi.Platform, i, err)
+			}
+		}
 	}
+}
+
+func mustLayers(t *testing.T, img v1.Image) []v1.Layer {
+	ls, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
+
+func mustUncompressed(t *testing.T, l v1.Layer) io.ReadCloser {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }
 
 func TestRewriteRejectsWhatIsNoImageLayout(t *testing.T) {
