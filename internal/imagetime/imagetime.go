@@ -5,9 +5,9 @@
 // and offers no SOURCE_DATE_EPOCH: the same commit would then give a new
 // digest on every engine with a cold cache, and a re-run of a release
 // would be refused as different content. RewriteArchive sets those times
-// to the commit time in an exported OCI layout or docker archive, the way
-// BuildKit's rewrite-timestamp does (layer entries newer than the commit
-// are clamped to it), and fixes every digest that depends on them.
+// to the commit time in an exported OCI layout or docker archive, every
+// layer entry's time included (what withTimestamps means to do), and
+// fixes every digest that depends on them.
 package imagetime
 
 import (
@@ -219,7 +219,7 @@ func (a *archive) rewriteManifest(doc []byte, renamed map[string]string) ([]byte
 	return out, true, err
 }
 
-// rewriteLayer clamps a layer's entry times to the commit time and
+// rewriteLayer sets a layer's entry times to the commit time and
 // updates its descriptor; it returns the layer's new diff ID when it
 // changed.
 func (a *archive) rewriteLayer(desc map[string]any, renamed map[string]string) (string, bool, error) {
@@ -247,7 +247,7 @@ func (a *archive) rewriteLayer(desc map[string]any, renamed map[string]string) (
 	if err != nil {
 		return "", false, err
 	}
-	fixed, changed, err := clampTar(tarBytes, a.createdTime)
+	fixed, changed, err := stampTar(tarBytes, a.createdTime)
 	if err != nil || !changed {
 		return "", false, err
 	}
@@ -280,9 +280,11 @@ func uncompressed(body []byte, gz bool) ([]byte, error) {
 	return io.ReadAll(zr)
 }
 
-// clampTar sets every entry time later than created to created and drops
-// access and change times; it reports whether anything changed.
-func clampTar(in []byte, created time.Time) ([]byte, bool, error) {
+// stampTar sets every entry's time to created and drops access and change
+// times; it reports whether anything changed. Not a clamp (BuildKit's
+// rewrite-timestamp keeps older times): an entry older than the commit
+// would keep the time a warm cache happened to build it.
+func stampTar(in []byte, created time.Time) ([]byte, bool, error) {
 	tr := tar.NewReader(bytes.NewReader(in))
 	var out bytes.Buffer
 	tw := tar.NewWriter(&out)
@@ -295,7 +297,7 @@ func clampTar(in []byte, created time.Time) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		if h.ModTime.After(created) {
+		if !h.ModTime.Equal(created) {
 			h.ModTime = created
 			changed = true
 		}

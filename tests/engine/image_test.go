@@ -29,7 +29,11 @@ func devLabels() map[string]string {
 // of that platform that passes the PR check's layer rules, starts the
 // entrypoint with tailscaled's flags, carries the labels, and whose root
 // filesystem is the host suite's, file for file and byte for byte, every
-// entry owned by root and stamped with the default time (the epoch).
+// entry owned by root. Times are not checked here: a container exported
+// straight from the engine keeps each symlink's creation time and the
+// build time in its config (the engine follows symlinks when it sets
+// timestamps); tarball, tarballs and release rewrite them
+// (internal/imagetime), and the steps below check that.
 func testBuild(t *testing.T) {
 	forEachArch(t, func(t *testing.T, a platform.Arch) {
 		out := exportPath(t, filepath.Join(a.Dir, "build.oci.tar"))
@@ -47,7 +51,7 @@ func testBuild(t *testing.T) {
 		}
 		checkLayers(t, imgs[0].Image)
 		checkImageConfig(t, imgs[0].Image, a, devLabels())
-		sameRootfs(t, a, imgs[0].Image, time.Unix(0, 0))
+		sameRootfs(t, a, imgs[0].Image, nil)
 	})
 }
 
@@ -81,8 +85,9 @@ func checkRouterOSTarball(t *testing.T, a platform.Arch, file string) {
 		t.Fatal(err)
 	}
 	checkImageConfig(t, img, a, devLabels())
-	checkBuildTimes(t, img, time.Unix(0, 0))
-	sameRootfs(t, a, img, time.Unix(0, 0))
+	epoch := time.Unix(0, 0)
+	checkBuildTimes(t, img, epoch)
+	sameRootfs(t, a, img, &epoch)
 }
 
 // tarball --arch arm/v7 export, exactly as the README shows it: a
