@@ -150,10 +150,9 @@ func commit(t *testing.T) (sha, created string) {
 const sourceURL = "https://gitea.example.com/owner/mikrotik-tailscale"
 
 // releaseCall runs release the way .woodpecker/release.yaml does.
-func releaseCall(t *testing.T, name, tag, created string) call {
+func releaseCall(t *testing.T, name, tag, sha, created string) call {
 	t.Helper()
 	r := startRegistry(t)
-	sha, _ := commit(t)
 	t.Setenv("REGISTRY_PASSWORD", "test-registry-token")
 	return daggerCall(t, name, stageTimeout, "release",
 		"--tag", tag,
@@ -188,7 +187,7 @@ func testRelease(t *testing.T) {
 	sha, created := commit(t)
 	for n := 1; n <= 2; n++ {
 		tag := releaseTag(n)
-		res := releaseResult(t, releaseCall(t, "release-"+tag, tag, created))
+		res := releaseResult(t, releaseCall(t, "release-"+tag, tag, sha, created))
 		if !res.Pushed || !res.StableMoved || res.StableDigest != res.Digest {
 			t.Errorf("%s: pushed %v, stable moved %v (stable %s, index %s)", tag, res.Pushed, res.StableMoved, res.StableDigest, res.Digest)
 		}
@@ -209,13 +208,13 @@ func testRelease(t *testing.T) {
 
 	// The same commit again: nothing pushed, nothing moved.
 	tag := releaseTag(2)
-	res := releaseResult(t, releaseCall(t, "release-rerun", tag, created))
+	res := releaseResult(t, releaseCall(t, "release-rerun", tag, sha, created))
 	if res.Pushed || res.StableMoved || res.Digest != releaseDigests[tag] {
 		t.Errorf("re-run of %s: pushed %v, stable moved %v, digest %s (published %s)", tag, res.Pushed, res.StableMoved, res.Digest, releaseDigests[tag])
 	}
 
 	// Other content under a published tag is refused.
-	other := releaseCall(t, "release-other-content", releaseTag(1), "2001-02-03T04:05:06Z")
+	other := releaseCall(t, "release-other-content", releaseTag(1), sha, "2001-02-03T04:05:06Z")
 	if other.Err == nil || !strings.Contains(other.Stderr, "release tags are immutable") {
 		t.Errorf("a different build under %s was not refused as immutable:\n%s", releaseTag(1), other)
 	}
@@ -302,9 +301,9 @@ func testWipedEngine(t *testing.T) {
 	}
 	mergeReport(t, map[string]any{"engine_reset_seconds": time.Since(start).Round(time.Second).Seconds()})
 
-	_, created := commit(t)
+	sha, created := commit(t)
 	tag := releaseTag(2)
-	res := releaseResult(t, releaseCall(t, "release-after-wipe", tag, created))
+	res := releaseResult(t, releaseCall(t, "release-after-wipe", tag, sha, created))
 	if res.Pushed || res.Digest != releaseDigests[tag] {
 		t.Errorf("after the wipe, %s built as %s (pushed %v); published before: %s", tag, res.Digest, res.Pushed, releaseDigests[tag])
 	}
