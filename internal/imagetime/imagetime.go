@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sort"
 	"strings"
 	"time"
 )
@@ -56,7 +57,7 @@ type archive struct {
 // config's created time and history times set to created, and the
 // manifests, indexes, index.json and (docker archives) manifest.json that
 // reference a changed config updated to its new digest. Everything else
-// is copied byte for byte, in the same order.
+// is copied byte for byte; entries are written in name order.
 func RewriteArchive(in io.Reader, out io.Writer, created time.Time) error {
 	created = created.UTC().Truncate(time.Second)
 	a := &archive{byName: map[string]*entry{}, created: created.Format(time.RFC3339), createdTime: created}
@@ -96,6 +97,10 @@ func RewriteArchive(in io.Reader, out io.Writer, created time.Time) error {
 		}
 		m.body = []byte(text)
 	}
+	// Entries in name order, as the engine writes them: the engine sorts
+	// blobs by their original digests, which differ between builds even
+	// when the rewritten ones do not.
+	sort.SliceStable(a.entries, func(i, j int) bool { return a.entries[i].hdr.Name < a.entries[j].hdr.Name })
 	tw := tar.NewWriter(out)
 	for _, e := range a.entries {
 		e.hdr.Size = int64(len(e.body))

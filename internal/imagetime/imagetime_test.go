@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -88,22 +89,26 @@ func dockerArchive(t *testing.T, built time.Time, arch string, gz bool) []byte {
 	}
 	mj, _ := json.Marshal([]any{map[string]any{"Config": blobDir + digestOf(cfg), "RepoTags": nil, "Layers": layerPaths}})
 
+	// Entries in name order, as the engine writes them: blob positions
+	// follow the (build-dependent) original digests.
+	files := map[string][]byte{blobDir + digestOf(cfg): cfg, blobDir + digestOf(man): man,
+		"index.json": idx, "manifest.json": mj, "oci-layout": []byte(`{"imageLayoutVersion":"1.0.0"}`)}
+	for _, l := range layers {
+		files[blobDir+digestOf(l)] = l
+	}
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
-	add := func(name string, body []byte) {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o444, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
+	for _, name := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o444, Size: int64(len(files[name])), ModTime: time.Unix(0, 0)}); err != nil {
 			t.Fatal(err)
 		}
-		tw.Write(body)
+		tw.Write(files[name])
 	}
-	add(blobDir+digestOf(cfg), cfg)
-	for _, l := range layers {
-		add(blobDir+digestOf(l), l)
-	}
-	add(blobDir+digestOf(man), man)
-	add("index.json", idx)
-	add("manifest.json", mj)
-	add("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
 	tw.Close()
 	return b.Bytes()
 }
