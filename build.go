@@ -200,17 +200,21 @@ func (m *MikrotikTailscale) Tarballs(
 	// +default=true
 	compress bool,
 ) (*dagger.Directory, error) {
-	out := dag.Directory()
-	for _, a := range platform.All() {
+	tars := make([]*dagger.File, len(platform.All()))
+	err := platform.Each(func(i int, a platform.Arch) error {
 		ctr, err := m.Build(ctx, a.Name, version, "", "", "", inlineHot, compress)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a.Name, err)
+			return err
 		}
-		tar, err := routerOSTarball(ctx, ctr, defaultCreated)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a.Name, err)
-		}
-		out = out.WithFile("mikrotik-tailscale-"+a.Dir+".tar", tar)
+		tars[i], err = routerOSTarball(ctx, ctr, defaultCreated)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := dag.Directory()
+	for i, a := range platform.All() {
+		out = out.WithFile("mikrotik-tailscale-"+a.Dir+".tar", tars[i])
 	}
 	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
 	"dagger/mikrotik-tailscale/internal/budget"
 	"dagger/mikrotik-tailscale/internal/checkreport"
@@ -84,15 +83,10 @@ func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocic
 	checks = append(checks, c)
 
 	perArch := make([][]checkreport.Check, len(platform.All()))
-	var wg sync.WaitGroup
-	for i, a := range platform.All() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			perArch[i] = m.archChecks(ctx, a, review, limits[a.Name])
-		}()
-	}
-	wg.Wait()
+	_ = platform.Each(func(i int, a platform.Arch) error { // failures are checks
+		perArch[i] = m.archChecks(ctx, a, review, limits[a.Name])
+		return nil
+	})
 	for _, cs := range perArch {
 		checks = append(checks, cs...)
 	}

@@ -56,13 +56,14 @@ func (m *MikrotikTailscale) Release(
 	if err != nil {
 		return "", err
 	}
-	var variants []*dagger.Container
-	for _, a := range platform.All() {
-		ctr, err := m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", a.Name, err)
-		}
-		variants = append(variants, ctr)
+	variants := make([]*dagger.Container, len(platform.All()))
+	err = platform.Each(func(i int, a platform.Arch) error {
+		var err error
+		variants[i], err = m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true)
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
 	// The engine's build times become the commit time: a re-run of the
 	// same commit on any engine is then the same index, a no-op.

@@ -14,8 +14,7 @@ func TestEngine(t *testing.T) {
 	}{
 		{"help", testHelp},
 		{"bad-input", testBadInput},
-		{"tailscale", testTailscaleBytes},
-		{"busybox", testBusyboxBytes},
+		{"stages", testStages},
 		{"build", testBuild},
 		{"tarball", testTarball},
 		{"tarballs", testTarballs},
@@ -28,5 +27,20 @@ func TestEngine(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, s.run)
+	}
+}
+
+// testStages runs the tailscale and busybox checks side by side: eight
+// cold builds the engine schedules together, while each call mostly waits
+// (go test -parallel in run.sh lets all eight wait at once).
+func testStages(t *testing.T) {
+	for _, g := range []struct {
+		name string
+		run  func(*testing.T)
+	}{{"tailscale", testTailscaleBytes}, {"busybox", testBusyboxBytes}} {
+		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
+			g.run(t)
+		})
 	}
 }

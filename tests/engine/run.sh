@@ -27,10 +27,11 @@ dagger version | grep -q " ${want} " || { echo "the dagger CLI is not ${want} (d
 GO_VERSION=$(sed -n 's/^const GoVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
 export GOTOOLCHAIN="go${GO_VERSION:?GoVersion not found in internal/pins/pins.go}"
 go vet -tags engine ./tests/engine
-# The full -v log goes to a file; the console gets test names, results and
+# -parallel: the calls of a step wait on the engine side by side (go
+# test's default is one per CPU). The full -v log goes to a file; the console gets test names, results and
 # each test's own lines.
 set +e
-go test -tags engine -count=1 -timeout 85m -v ./tests/engine 2>&1 | tee "$ARTIFACTS_DIR/engine-suite.log" |
+go test -tags engine -count=1 -timeout 85m -parallel 16 -v ./tests/engine 2>&1 | tee "$ARTIFACTS_DIR/engine-suite.log" |
   grep --line-buffered -E '^(=== RUN|--- |\s+--- |PASS|FAIL|ok|panic)|\.go:[0-9]+:'
 rc=${PIPESTATUS[0]}
 echo "engine suite: exit $rc (full log: $ARTIFACTS_DIR/engine-suite.log)"
