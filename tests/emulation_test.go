@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"dagger/mikrotik-tailscale/internal/busybox"
-	"dagger/mikrotik-tailscale/internal/platform"
 )
 
 // probeProgram uses what differs between ARM generations: floating point
@@ -40,10 +39,7 @@ func main() {
 // same probe must die.
 func TestArmV5EmulationIsStrict(t *testing.T) {
 	requireRoot(t)
-	a, err := platform.Parse("arm/v5")
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustArch(t, "arm/v5")
 	dir := scratchDir(t, "emulation-probe")
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(probeProgram), 0o644); err != nil {
 		t.Fatal(err)

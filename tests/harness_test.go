@@ -60,6 +60,16 @@ func archDir(t testing.TB, a platform.Arch) string {
 	return dir
 }
 
+// mustArch is the supported platform named name.
+func mustArch(t testing.TB, name string) platform.Arch {
+	t.Helper()
+	a, err := platform.Parse(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // scratchDir is a per-run work directory that is not an artifact.
 func scratchDir(t testing.TB, name string) string {
 	t.Helper()
@@ -104,8 +114,11 @@ func (r result) String() string {
 }
 
 // run executes argv with env in dir and a timeout.
+// t may be nil (runOK).
 func run(t testing.TB, dir string, env []string, timeout time.Duration, argv ...string) result {
-	t.Helper()
+	if t != nil {
+		t.Helper()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -123,11 +136,22 @@ func run(t testing.TB, dir string, env []string, timeout time.Duration, argv ...
 // mustRun is run that fails the test on error.
 func mustRun(t testing.TB, dir string, env []string, timeout time.Duration, argv ...string) string {
 	t.Helper()
-	r := run(t, dir, env, timeout, argv...)
-	if r.Err != nil {
-		t.Fatalf("%s: %s", strings.Join(argv, " "), r)
+	out, err := runOK(dir, env, timeout, argv...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return r.Stdout
+	return out
+}
+
+// runOK is mustRun for goroutines other than the test's own, which must
+// not fail the test themselves: the error names the command and carries
+// its output.
+func runOK(dir string, env []string, timeout time.Duration, argv ...string) (string, error) {
+	r := run(nil, dir, env, timeout, argv...)
+	if r.Err != nil {
+		return "", fmt.Errorf("%s: %s", strings.Join(argv, " "), r)
+	}
+	return r.Stdout, nil
 }
 
 // archArgv prefixes argv with the arch's qemu-user runner and CPU model

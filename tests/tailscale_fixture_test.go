@@ -65,14 +65,26 @@ func buildTailscaleStage(t *testing.T) *tailscaleStage {
 		t.Fatal(err)
 	}
 
+	// The four platforms build side by side, as the pipeline's do: one
+	// core links or packs with UPX while the other compiles.
 	for _, a := range platform.All() {
 		dir := archDir(t, a)
-		raw := filepath.Join(dir, tsbuild.Output+".raw")
-		buildTailscale(t, s.Src, a, s.Review.Tags, raw, nil)
-		packed := filepath.Join(dir, tsbuild.Output)
-		copyFile(t, raw, packed, 0o755)
-		mustRun(t, dir, nil, 10*time.Minute, tsbuild.UPXArgs(packed)...)
-		s.Raw[a.Name], s.UPX[a.Name] = raw, packed
+		s.Raw[a.Name] = filepath.Join(dir, tsbuild.Output+".raw")
+		s.UPX[a.Name] = filepath.Join(dir, tsbuild.Output)
+	}
+	err = platform.Each(func(_ int, a platform.Arch) error {
+		raw, packed := s.Raw[a.Name], s.UPX[a.Name]
+		if _, err := runOK(s.Src, buildEnv(a, nil), 30*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, s.Review.Tags, raw)...); err != nil {
+			return err
+		}
+		if _, err := runOK("", nil, time.Minute, "cp", raw, packed); err != nil {
+			return err
+		}
+		_, err := runOK(filepath.Dir(packed), nil, 10*time.Minute, tsbuild.UPXArgs(packed)...)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return s
 }
@@ -95,6 +107,10 @@ func fetchTailscale(t testing.TB, name string) string {
 
 // buildTailscale runs the recipe's go build for one arch into out.
 func buildTailscale(t testing.TB, src string, a platform.Arch, tags []string, out string, extraEnv []string) {
-	env := goEnv(append(tsbuild.BuildEnv(a), extraEnv...)...)
-	mustRun(t, src, env, 20*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, tags, out)...)
+	mustRun(t, src, buildEnv(a, extraEnv), 20*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, tags, out)...)
+}
+
+// buildEnv is the recipe's build environment for one arch.
+func buildEnv(a platform.Arch, extra []string) []string {
+	return goEnv(append(tsbuild.BuildEnv(a), extra...)...)
 }
