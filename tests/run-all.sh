@@ -74,4 +74,16 @@ fi
 
 go build ./...
 go vet ./...
-go test -count=1 -timeout 85m ./...
+# The full -v log (every test's duration and measurements) goes to a
+# file; the console gets results, failures and the tests' own lines.
+log=${ARTIFACTS_DIR:+$ARTIFACTS_DIR/host-suite.log}
+log=${log:-$(mktemp /tmp/mikrotik-tailscale-host-suite.XXXXXX)}
+set +e
+go test -count=1 -timeout 85m -v ./... 2>&1 | tee "$log" |
+  grep --line-buffered -E '^(--- FAIL|\s+--- FAIL|FAIL|ok|panic)|\.go:[0-9]+:'
+rc=${PIPESTATUS[0]}
+set -e
+echo "slowest tests (seconds):"
+sed -n -E 's/^--- (PASS|FAIL): ([^ ]+) \(([0-9.]+)s\)$/\3 \2/p' "$log" | sort -rn | head -n 12
+echo "host suite: exit $rc (full log: $log)"
+exit "$rc"
