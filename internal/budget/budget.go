@@ -59,26 +59,28 @@ func Parse(overrides []string) (map[string]Budget, error) {
 	return out, nil
 }
 
-var units = []struct {
-	suffix string
-	mult   float64
-}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"B", 1}}
+// units are the size suffixes a budget takes. GB and larger are refused:
+// no image for a 16-128 MB flash is near a gigabyte, so "4GB" is a typo
+// for 4MB, and accepting it would switch the check off.
+var units = map[string]float64{"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "KiB": 1 << 10, "MiB": 1 << 20}
 
+const unitNames = "B, kB, MB, KiB, MiB"
+
+// size parses one side of a budget, quoting it as given in errors.
 func size(s string, keep int64) (int64, error) {
 	s = strings.TrimSpace(s)
 	if s == "-" {
 		return keep, nil
 	}
-	mult := 1.0
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
+	num := strings.TrimRight(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+	unit := strings.TrimSpace(s[len(num):])
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("size %q: expected a positive number with an optional unit (B, kB, MB, KiB, MiB)", s)
+		return 0, fmt.Errorf("size %q: expected a positive number with an optional unit (%s)", s, unitNames)
+	}
+	mult, ok := units[unit]
+	if !ok {
+		return 0, fmt.Errorf("size %q: unit %q is not one of %s (a bare number is bytes)", s, unit, unitNames)
 	}
 	return int64(v * mult), nil
 }

@@ -22,7 +22,7 @@ func TestDefaultsCoverEverySupportedArch(t *testing.T) {
 }
 
 func TestParseOverrides(t *testing.T) {
-	got, err := Parse([]string{"aarch64=4MB/4.2MB", "linux/arm/v7=-/4MiB", "amd64=5000000/5100kB"})
+	got, err := Parse([]string{"aarch64=4MB/4.2MB", "linux/arm/v7=-/4MiB", "amd64=5000000/5100 kB"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,12 @@ func TestParseRejects(t *testing.T) {
 		"arm64=4MB":    "COMPRESSED/UNCOMPRESSED",
 		"arm64=lots/2": "positive number",
 		"arm64=-5/2":   "positive number",
-		"arm64=1GB/2":  "positive number",
+		"arm64=1GB/2":  `size "1GB": unit "GB" is not one of B, kB, MB, KiB, MiB`,
+		"arm64=4GB/2":  `"4GB"`,
+		"arm64=4 gb/2": `unit "gb"`,
+		"arm64=4MBs/2": `unit "MBs"`,
+		"arm64=/2":     "positive number",
+		"arm64=MB/2":   `size "MB": expected a positive number`,
 	}
 	for in, want := range cases {
 		_, err := Parse([]string{in})

@@ -162,14 +162,18 @@ func Labels(m Meta) map[string]string {
 		"org.opencontainers.image.title":       "mikrotik-tailscale",
 		"org.opencontainers.image.description": "Minimal Tailscale for MikroTik RouterOS containers",
 		"org.opencontainers.image.version":     m.Version,
-		"org.opencontainers.image.revision":    m.Revision,
 		"org.opencontainers.image.created":     m.Created.UTC().Format(time.RFC3339),
 		"org.opencontainers.image.licenses":    "BSD-3-Clause AND GPL-2.0-only",
 		"com.tailscale.version":                m.Tailscale,
 		"mikrotik-tailscale.features":          strings.Join(m.Features, ","),
 	}
+	// Unknown provenance is left out rather than published empty (a local
+	// build or tarball has no commit).
 	if m.Source != "" {
 		l["org.opencontainers.image.source"] = m.Source
+	}
+	if m.Revision != "" {
+		l["org.opencontainers.image.revision"] = m.Revision
 	}
 	return l
 }

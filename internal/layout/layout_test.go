@@ -108,8 +108,10 @@ func TestLabelsUseCommitTime(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, l[k], v)
 		}
 	}
-	if _, ok := Labels(Meta{})["org.opencontainers.image.source"]; ok {
-		t.Error("empty source produced a label")
+	for _, k := range []string{"org.opencontainers.image.source", "org.opencontainers.image.revision"} {
+		if v, ok := Labels(Meta{})[k]; ok {
+			t.Errorf("empty input produced the label %s=%q", k, v)
+		}
 	}
 }
 

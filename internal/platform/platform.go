@@ -51,7 +51,9 @@ var supported = []Arch{
 var aliases = map[string]string{
 	"x86_64": "amd64", "x86-64": "amd64", "x64": "amd64",
 	"aarch64": "arm64", "arm64/v8": "arm64", "armv8": "arm64",
-	"armv7": "arm/v7", "armv7l": "arm/v7", "armhf": "arm/v7", "arm": "arm/v7", "arm32v7": "arm/v7",
+	// armv8l: uname -m of 32-bit ARM code on an ARMv8 CPU (e.g. 32-bit
+	// RouterOS "arm" on a 64-bit core); it runs armhf (ARMv7) binaries.
+	"armv7": "arm/v7", "armv7l": "arm/v7", "armv8l": "arm/v7", "armhf": "arm/v7", "arm": "arm/v7", "arm32v7": "arm/v7",
 	"armv5": "arm/v5", "armv5l": "arm/v5", "armv5te": "arm/v5", "armv5tel": "arm/v5", "armel": "arm/v5", "arm32v5": "arm/v5",
 }
 

@@ -10,7 +10,7 @@ func TestParseAcceptsCanonicalPrefixedAndAliases(t *testing.T) {
 	cases := map[string]string{
 		"amd64": "amd64", "linux/amd64": "amd64", "x86_64": "amd64", " AMD64 ": "amd64",
 		"arm64": "arm64", "linux/arm64": "arm64", "aarch64": "arm64", "linux/arm64/v8": "arm64",
-		"arm/v7": "arm/v7", "linux/arm/v7": "arm/v7", "armv7": "arm/v7", "armv7l": "arm/v7", "armhf": "arm/v7",
+		"arm/v7": "arm/v7", "linux/arm/v7": "arm/v7", "armv7": "arm/v7", "armv7l": "arm/v7", "armv8l": "arm/v7", "armhf": "arm/v7",
 		"arm/v5": "arm/v5", "linux/arm/v5": "arm/v5", "armv5": "arm/v5", "armel": "arm/v5", "arm32v5": "arm/v5", "armv5tel": "arm/v5",
 	}
 	for in, want := range cases {

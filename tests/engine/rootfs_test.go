@@ -199,6 +199,11 @@ func checkImageConfig(t *testing.T, img v1.Image, a platform.Arch, labels map[st
 	if cf.Config.Labels["mikrotik-tailscale.features"] == "" {
 		t.Error("no mikrotik-tailscale.features label")
 	}
+	for k, v := range cf.Config.Labels {
+		if v == "" {
+			t.Errorf("label %s is empty (unknown provenance is left out)", k)
+		}
+	}
 }
 
 // checkBuildTimes: the config and its history carry the commit time, not
