@@ -535,6 +535,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*MikrotikTailscale).Tarballs(&parent, ctx, version, inlineHot, compress)
+		case "Test":
+			var parent MikrotikTailscale
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*MikrotikTailscale).Test(&parent, ctx)
 		case "":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -734,14 +735,15 @@ func TestWoodpeckerModuleAPI(t *testing.T) {
 func TestWoodpeckerDaggerCalls(t *testing.T) {
 	mod := loadDaggerModule(t, repoRoot)
 	flows := loadWorkflows(t)
-	// The pipelines the design needs, and the function each one runs.
-	want := map[string]string{
-		"pr-check.yaml":    "pr-check",
-		"release.yaml":     "release",
-		"release-tag.yaml": "release-tag",
-		"renovate.yaml":    "",
+	// The pipelines the design needs, and the functions each one runs, in
+	// this order (the required check: the unit tests, then pr-check).
+	want := map[string][]string{
+		"pr-check.yaml":    {"test", "pr-check"},
+		"release.yaml":     {"release"},
+		"release-tag.yaml": {"release-tag"},
+		"renovate.yaml":    nil,
 	}
-	for file, fn := range want {
+	for file, fns := range want {
 		w, ok := flows[file]
 		if !ok {
 			t.Errorf(".woodpecker/%s is missing", file)
@@ -751,11 +753,8 @@ func TestWoodpeckerDaggerCalls(t *testing.T) {
 		for _, e := range errs {
 			t.Error(e)
 		}
-		if fn != "" && !slices.Contains(called, fn) {
-			t.Errorf("%s does not run dagger call %s (calls: %v)", file, fn, called)
-		}
-		if fn == "" && len(called) > 0 {
-			t.Errorf("%s runs dagger calls %v", file, called)
+		if !slices.Equal(called, fns) {
+			t.Errorf("%s runs dagger call %v, want %v", file, called, fns)
 		}
 	}
 	for file := range flows {
@@ -920,7 +919,7 @@ func TestWoodpeckerTriggers(t *testing.T) {
 		return string(b)
 	}
 	for file, want := range map[string][]string{
-		"pr-check.yaml":    {`{"event":"pull_request"}`},
+		"pr-check.yaml":    {`{"event":"pull_request"}`, `{"branch":"main","event":"push"}`},
 		"release.yaml":     {`{"event":"tag","ref":"refs/tags/v*-mt.*"}`},
 		"release-tag.yaml": {`{"branch":"main","event":"push"}`},
 		"renovate.yaml":    {`{"cron":"renovate","event":"cron"}`},
@@ -931,6 +930,68 @@ func TestWoodpeckerTriggers(t *testing.T) {
 				t.Errorf("%s: when = %s, want a condition %s", file, got, w)
 			}
 		}
+	}
+}
+
+// TestWoodpeckerReleaseTagWaitsForTheCheck: release-tag.yaml tags only a
+// commit whose own required check passed. Woodpecker starts a workflow
+// after every workflow in its depends_on finished successfully, and never
+// when one failed; the dependency must run on every event the dependent
+// runs on, or the dependent waits forever.
+func TestWoodpeckerReleaseTagWaitsForTheCheck(t *testing.T) {
+	flows := loadWorkflows(t)
+	deps := stringList(flows["release-tag.yaml"].doc["depends_on"])
+	if !slices.Contains(deps, "pr-check") {
+		t.Fatalf("release-tag.yaml depends_on %v, want pr-check", deps)
+	}
+	for _, dep := range deps {
+		w, ok := flows[dep+".yaml"]
+		if !ok {
+			t.Errorf("release-tag.yaml depends on %q: no .woodpecker/%s.yaml", dep, dep)
+			continue
+		}
+		for _, cond := range flows["release-tag.yaml"].doc["when"].([]any) {
+			if !slices.ContainsFunc(w.doc["when"].([]any), func(c any) bool { return reflect.DeepEqual(c, cond) }) {
+				t.Errorf("release-tag.yaml runs on %v, its dependency %s.yaml does not", cond, dep)
+			}
+		}
+	}
+}
+
+// TestWoodpeckerEngineStateOnVolume: every Dagger engine service keeps its
+// state on a named volume of its own (BuildKit on the container's overlay
+// root falls back to a slow snapshotter; one engine locks one state dir).
+func TestWoodpeckerEngineStateOnVolume(t *testing.T) {
+	seen := map[string]string{}
+	for file, w := range loadWorkflows(t) {
+		for _, svc := range w.services {
+			if !strings.HasPrefix(svc.image, daggerEngineImage+":") {
+				continue
+			}
+			var vols []string
+			for _, c := range w.doc["services"].([]any) {
+				if m := c.(map[string]any); m["name"] == svc.name {
+					vols = stringList(m["volumes"])
+				}
+			}
+			ok := false
+			for _, v := range vols {
+				name, target, _ := strings.Cut(v, ":")
+				if target == "/var/lib/dagger" && name != "" && !strings.Contains(name, "/") {
+					ok = true
+					if other, dup := seen[name]; dup {
+						t.Errorf("%s and %s share the engine volume %s", file, other, name)
+					}
+					seen[name] = file
+				}
+			}
+			if !ok {
+				t.Errorf("%s: service %s keeps no state on a named volume at /var/lib/dagger (volumes %v)", file, svc.name, vols)
+			}
+		}
+	}
+	if len(seen) < 3 {
+		t.Errorf("%d engine volumes, want one per workflow that runs the engine (3)", len(seen))
 	}
 }
 

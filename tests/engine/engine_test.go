@@ -14,6 +14,7 @@ func TestEngine(t *testing.T) {
 	}{
 		{"help", testHelp},
 		{"bad-input", testBadInput},
+		{"test", testUnitTests},
 		{"stages", testStages},
 		{"build", testBuild},
 		{"tarball", testTarball},
