@@ -49,7 +49,9 @@ func (m *MikrotikTailscale) PrCheck(
 		return "", err
 	}
 	rep := checkreport.Report{Title: "mikrotik-tailscale PR check (Tailscale " + pins.TailscaleVersion + ")"}
-	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed)
+	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, func(_ int, a platform.Arch) (*dagger.Container, error) {
+		return m.Build(ctx, a.Name, "", "", "", "", false, true)
+	})
 
 	var out bytes.Buffer
 	if err := rep.Render(&out, f, func(string) string { return "" }); err != nil {
@@ -61,7 +63,13 @@ func (m *MikrotikTailscale) PrCheck(
 	return out.String(), nil
 }
 
-func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool) []checkreport.Check {
+// imageBuilder builds the image of one platform (i is its index in
+// platform.All()).
+type imageBuilder func(i int, a platform.Arch) (*dagger.Container, error)
+
+// prChecks runs every check of the required check on the images build
+// returns: pr-check's dev builds, or the very images release publishes.
+func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, build imageBuilder) []checkreport.Check {
 	src, err := m.tailscaleSource(ctx)
 	checks := []checkreport.Check{result("Tailscale source and Go version guard", "", err)}
 	if err != nil {
@@ -84,7 +92,7 @@ func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocic
 
 	perArch := make([][]checkreport.Check, len(platform.All()))
 	_ = platform.Each(func(i int, a platform.Arch) error { // failures are checks
-		perArch[i] = m.archChecks(ctx, a, review, limits[a.Name])
+		perArch[i] = m.archChecks(ctx, i, a, review, limits[a.Name], build)
 		return nil
 	})
 	for _, cs := range perArch {
@@ -94,8 +102,8 @@ func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocic
 }
 
 // archChecks builds one platform's image and checks it.
-func (m *MikrotikTailscale) archChecks(ctx context.Context, a platform.Arch, review features.Review, limit ocicheck.Budget) []checkreport.Check {
-	ctr, err := m.Build(ctx, a.Name, "", "", "", "", false, true)
+func (m *MikrotikTailscale) archChecks(ctx context.Context, i int, a platform.Arch, review features.Review, limit ocicheck.Budget, build imageBuilder) []checkreport.Check {
+	ctr, err := build(i, a)
 	if err != nil {
 		return []checkreport.Check{result("image builds", a.Name, err)}
 	}

@@ -8,6 +8,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"dagger/mikrotik-tailscale/internal/budget"
+	"dagger/mikrotik-tailscale/internal/checkreport"
 	"dagger/mikrotik-tailscale/internal/dagger"
 	"dagger/mikrotik-tailscale/internal/gitea"
 	"dagger/mikrotik-tailscale/internal/layout"
@@ -20,7 +22,8 @@ import (
 
 // Publish a release: every platform as <repository>:<tag>, then move :stable.
 //
-// :stable moves only after the versioned push succeeded and was read
+// The images are held to the whole PR check first (budgets, smoke run,
+// RouterOS tarball, features, layer rules). :stable moves only after the versioned push succeeded and was read
 // back. An existing tag is never overwritten: a re-run with identical
 // content is a no-op, different content is refused. Returns the digests
 // as JSON.
@@ -56,14 +59,18 @@ func (m *MikrotikTailscale) Release(
 	if err != nil {
 		return "", err
 	}
+	// The required check again, in full, on the very images about to be
+	// pushed (default budgets, no unreviewed feature): a tag on a commit
+	// that never passed it publishes nothing.
 	variants := make([]*dagger.Container, len(platform.All()))
-	err = platform.Each(func(i int, a platform.Arch) error {
+	rep := checkreport.Report{Title: "mikrotik-tailscale release check (" + tag + ")"}
+	rep.Checks = m.prChecks(ctx, budget.Defaults, false, func(i int, a platform.Arch) (*dagger.Container, error) {
 		var err error
 		variants[i], err = m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true)
-		return err
+		return variants[i], err
 	})
-	if err != nil {
-		return "", err
+	if !rep.Passed() {
+		return "", fmt.Errorf("refusing to publish: %d of %d checks failed\n%s", len(rep.Failed()), len(rep.Checks), rep.Markdown())
 	}
 	// The engine's build times become the commit time: a re-run of the
 	// same commit on any engine is then the same index, a no-op.
