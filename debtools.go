@@ -46,13 +46,13 @@ func (m *MikrotikTailscale) caBundle(ctx context.Context) (*dagger.File, error) 
 	const out = "/out/ca-certificates.crt"
 	f := m.debianTools().
 		WithExec([]string{"mkdir", "-p", path.Dir(out)}).
-		WithExec(cacerts.BundleArgs(path.Join(debtools.DebDir, "ca-certificates_*.deb"), out)).
+		WithExec(cacerts.BundleArgs(path.Join(debtools.DebDir, "ca-certificates_*.deb"), out, cacerts.Roots)).
 		File(out)
 	text, err := f.Contents(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := cacerts.Check([]byte(text)); err != nil {
+	if _, err := cacerts.Check([]byte(text), cacerts.Roots); err != nil {
 		return nil, err
 	}
 	return f, nil

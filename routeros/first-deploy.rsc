@@ -1,6 +1,21 @@
-# First deployment of the Tailscale container on RouterOS 7 (container
-# package installed, /system/device-mode container=yes confirmed).
-# Paste block by block; adjust names, addresses, disk and registry.
+# First deployment of the Tailscale container on RouterOS 7.21 or later
+# (container package installed, /system/device-mode container=yes done).
+# Edit the names, addresses, disk (usb1) and registry below, and the
+# settings at the top of update-tailscale.rsc to match; copy both files to
+# the router, then run:  /import file-name=first-deploy.rsc
+# The container itself is created by update-tailscale, which records the
+# digest it deployed, so its first scheduled run pulls nothing.
+
+# 0. RouterOS 7.21 or later (mountlists=, /container/mounts list=). The
+#    7.21-only commands below go through :parse, so that an older router
+#    stops here with this message instead of a syntax error.
+:local ver [/system/resource get version]
+:local dot [:find $ver "."]
+:local minor [:tonum [:pick $ver ($dot + 1) ($dot + 3)]]
+:if ([:typeof $minor] != "num") do={ :set minor 0 }
+:if (([:tonum [:pick $ver 0 $dot]] * 100 + $minor) < 721) do={
+  :error ("needs RouterOS 7.21 or later, this router runs " . $ver . "; nothing changed")
+}
 
 # 1. Network: a veth on its own bridge, NAT to the outside, and a route to
 #    the tailnet through the container.
@@ -14,20 +29,33 @@
 # 2. Storage: state on disk (written at login and key rotation only), the
 #    daemon socket on a RAM disk so it never touches flash.
 /disk add type=tmpfs tmpfs-max-size=1M slot=ts-run
-/container/mounts add list=ts-state src=/usb1/tailscale/state dst=/var/lib/tailscale
-/container/mounts add list=ts-run src=/ts-run dst=/var/run/tailscale
+:local mounts [:parse ("/container/mounts add list=ts-state src=/usb1/tailscale/state dst=/var/lib/tailscale;" . \
+  "/container/mounts add list=ts-run src=/ts-run dst=/var/run/tailscale")]
+$mounts
 
-# 3a. From the registry (RouterOS picks the platform):
+# 3. Registry: RouterOS pulls from registry-url; the image name carries no
+#    host (update-tailscale checks that this names its registry).
 /container/config set registry-url=https://gitea.example.com tmpdir=usb1/tmp
-/container add name=tailscale remote-image=gitea.example.com/owner/mikrotik-tailscale:stable \
-    interface=veth-ts root-dir=usb1/tailscale/root mountlists=ts-state,ts-run \
-    start-on-boot=yes logging=yes
 
-# 3b. Or from the per-platform tarball (`dagger call tarball --arch ...`)
-#     copied to the router, instead of 3a:
+# 4. The updater, then its first run: it creates the container from the
+#    first-deployment settings at its top and waits until it runs (the pull
+#    can take minutes). The scheduler comes after, so the two never overlap.
+/system/script remove [find where name=update-tailscale]
+/system/scheduler remove [find where name=update-tailscale]
+/system/script add name=update-tailscale policy=read,write,policy,test \
+    source=[/file get update-tailscale.rsc contents]
+:if ([:len [/system/script get update-tailscale source]] != [/file get update-tailscale.rsc size]) do={
+  :error "update-tailscale.rsc was not read whole; add it with /system/script edit instead"
+}
+/system/script run update-tailscale
+/system/scheduler add name=update-tailscale interval=6h start-time=startup \
+    on-event="/system/script run update-tailscale" policy=read,write,policy,test
+:put "update-tailscale's log lines:"
+/log print where message~"tailscale-update"
+
+# Without a registry, instead of 3 and 4 (no automatic updates): the
+# per-platform tarball (`dagger call tarball --arch ...`) copied to the router.
 # /container add name=tailscale file=usb1/mikrotik-tailscale-armv7.tar \
 #     interface=veth-ts root-dir=usb1/tailscale/root mountlists=ts-state,ts-run \
 #     start-on-boot=yes logging=yes
-
-# 4. Start it once extracted (`/container print` shows it stopped):
-/container start [find where name=tailscale]
+# /container start [find where name=tailscale]

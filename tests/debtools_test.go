@@ -39,7 +39,7 @@ func hostCABundle(t *testing.T) string {
 		dir := scratchDir(t, "ca-certificates")
 		mustRun(t, dir, os.Environ(), 5*time.Minute, "apt-get", "download", "-qq", debtools.CACertificatesPackage())
 		out := filepath.Join(artifactsDir, "ca-certificates.crt")
-		mustRun(t, dir, nil, time.Minute, cacerts.BundleArgs(filepath.Join(dir, "ca-certificates_*.deb"), out)...)
+		mustRun(t, dir, nil, time.Minute, cacerts.BundleArgs(filepath.Join(dir, "ca-certificates_*.deb"), out, cacerts.Roots)...)
 		caBundle = out
 	})
 	if caBundle == "" {
@@ -48,15 +48,16 @@ func hostCABundle(t *testing.T) string {
 	return caBundle
 }
 
-// The bundle holds only valid, distinct CA certificates, enough of them,
-// and nothing this machine trusts locally (its /usr/local/share CAs).
+// The bundle holds exactly the reviewed roots (subject and fingerprint,
+// from the pinned package) and nothing this machine trusts locally (its
+// /usr/local/share CAs).
 func TestCABundle(t *testing.T) {
 	path := hostCABundle(t)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := cacerts.Check(b)
+	n, err := cacerts.Check(b, cacerts.Roots)
 	if err != nil {
 		t.Fatal(err)
 	}

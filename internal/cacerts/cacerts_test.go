@@ -4,8 +4,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -39,42 +41,95 @@ func cert(t *testing.T, name string, ca bool) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-func bundle(t *testing.T, n int) []byte {
-	var b []byte
-	for i := 0; i < n; i++ {
-		b = append(b, cert(t, fmt.Sprintf("root %d", i), true)...)
+// rootsOf is a Root list pinning the given PEM certificates.
+func rootsOf(t *testing.T, certs map[string][]byte) []Root {
+	var roots []Root
+	for name, c := range certs {
+		b, _ := pem.Decode(c)
+		parsed, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b.Bytes)
+		roots = append(roots, Root{File: name, Subject: parsed.Subject.CommonName, Issuer: "test", SHA256: hex.EncodeToString(sum[:])})
 	}
-	return b
+	return roots
 }
 
-func TestCheckAcceptsAFullBundle(t *testing.T) {
-	n, err := Check(bundle(t, MinCertificates))
-	if err != nil || n != MinCertificates {
+func testRoots(t *testing.T, n int) (map[string][]byte, []Root, []byte) {
+	certs := map[string][]byte{}
+	var b []byte
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("root_%d.crt", i)
+		certs[name] = cert(t, fmt.Sprintf("root %d", i), true)
+		b = append(b, certs[name]...)
+	}
+	return certs, rootsOf(t, certs), b
+}
+
+func TestCheckAcceptsExactlyTheRoots(t *testing.T) {
+	_, roots, b := testRoots(t, 3)
+	n, err := Check(b, roots)
+	if err != nil || n != 3 {
 		t.Fatalf("Check = %d, %v", n, err)
 	}
 }
 
 func TestCheckRejects(t *testing.T) {
-	full := bundle(t, MinCertificates)
+	certs, roots, full := testRoots(t, 3)
 	first, _ := pem.Decode(full)
-	cases := map[string][]byte{
-		"too few":    bundle(t, MinCertificates-1),
-		"duplicate":  append(full, pem.EncodeToMemory(first)...),
-		"not a CA":   append(full, cert(t, "leaf", false)...),
-		"a key":      append(full, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1}})...),
-		"garbage":    append(full, []byte("not pem at all\n")...),
-		"broken DER": append(full, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1, 2, 3}})...),
+	renamed := append([]Root(nil), roots...)
+	renamed[0].Subject = "someone else"
+	cases := map[string]struct {
+		bundle []byte
+		roots  []Root
+		want   string
+	}{
+		"a root missing":    {certs["root_1.crt"], roots, "lacks 2 reviewed root(s)"},
+		"an unreviewed one": {append(append([]byte(nil), full...), cert(t, "stranger", true)...), roots, "is not a reviewed root"},
+		"wrong subject":     {full, renamed, `want "someone else"`},
+		"duplicate":         {append(append([]byte(nil), full...), pem.EncodeToMemory(first)...), roots, "appears twice"},
+		"not a CA":          {append(append([]byte(nil), full...), cert(t, "leaf", false)...), roots, "not a CA"},
+		"a key":             {append(append([]byte(nil), full...), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1}})...), roots, "want only CERTIFICATE"},
+		"garbage":           {append(append([]byte(nil), full...), []byte("not pem at all\n")...), roots, "trailing data"},
+		"broken DER":        {append(append([]byte(nil), full...), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1, 2, 3}})...), roots, "certificate 4"},
+		"empty":             {nil, roots, "lacks 3"},
 	}
-	for name, b := range cases {
-		if _, err := Check(b); err == nil {
-			t.Errorf("%s: accepted", name)
+	for name, c := range cases {
+		if _, err := Check(c.bundle, c.roots); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want %q", name, err, c.want)
+		}
+	}
+}
+
+// The reviewed set covers the CAs the design promises (docs/DESIGN.md):
+// Let's Encrypt, Sectigo/ZeroSSL and Google Trust Services, each with its
+// RSA and ECDSA roots, and pins every root completely.
+func TestRootsCoverThePromisedCAs(t *testing.T) {
+	subjects := map[string]bool{}
+	for _, r := range Roots {
+		if len(r.SHA256) != 64 || strings.ToLower(r.SHA256) != r.SHA256 {
+			t.Errorf("%s: fingerprint %q is not 64 lower-case hex digits", r.File, r.SHA256)
+		}
+		if !strings.HasSuffix(r.File, ".crt") || strings.ContainsAny(r.File, "/ '") || r.Subject == "" || r.Issuer == "" {
+			t.Errorf("incomplete root %+v", r)
+		}
+		if subjects[r.Subject] {
+			t.Errorf("%s twice", r.Subject)
+		}
+		subjects[r.Subject] = true
+	}
+	for _, s := range []string{"ISRG Root X1", "ISRG Root X2", "USERTrust RSA Certification Authority",
+		"USERTrust ECC Certification Authority", "GTS Root R1", "GTS Root R4"} {
+		if !subjects[s] {
+			t.Errorf("Roots lacks %s", s)
 		}
 	}
 }
 
 // BundleArgs against a package built here the way Debian lays it out:
-// certificates in byte order, each ending in a newline (one file has
-// none), nothing but the Mozilla directory's *.crt.
+// the reviewed roots' certificates in byte order, each ending in a
+// newline (one file has none), nothing else of the Mozilla directory.
 func TestBundleArgsConcatenatesInByteOrder(t *testing.T) {
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
 		t.Fatal("dpkg-deb is needed (Debian's dpkg): ", err)
@@ -111,7 +166,12 @@ func TestBundleArgsConcatenatesInByteOrder(t *testing.T) {
 		t.Fatalf("dpkg-deb --build: %v\n%s", err, out)
 	}
 	out := filepath.Join(dir, "bundle.crt")
-	args := BundleArgs(filepath.Join(dir, "ca-certificates_*.deb"), out)
+	// Every file but Z.crt is a reviewed root: it must stay out.
+	picked := map[string][]byte{}
+	for _, n := range []string{"b_root.crt", "B_Root.crt", "a.crt"} {
+		picked[n] = certs[n]
+	}
+	args := BundleArgs(filepath.Join(dir, "ca-certificates_*.deb"), out, rootsOf(t, picked))
 	if b, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
@@ -120,7 +180,7 @@ func TestBundleArgsConcatenatesInByteOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []byte
-	for _, n := range []string{"B_Root.crt", "Z.crt", "a.crt", "b_root.crt"} {
+	for _, n := range []string{"B_Root.crt", "a.crt", "b_root.crt"} {
 		want = append(want, certs[n]...)
 		if want[len(want)-1] != '\n' {
 			want = append(want, '\n')
@@ -128,6 +188,13 @@ func TestBundleArgsConcatenatesInByteOrder(t *testing.T) {
 	}
 	if string(got) != string(want) {
 		t.Fatalf("bundle is not the certificates in byte order:\n%s", got)
+	}
+
+	// A reviewed root the package no longer ships fails the build, by name.
+	gone := append(rootsOf(t, picked), Root{File: "Gone_Root.crt", Subject: "gone", Issuer: "test", SHA256: strings.Repeat("0", 64)})
+	missing := BundleArgs(filepath.Join(dir, "ca-certificates_*.deb"), out, gone)
+	if b, err := exec.Command(missing[0], missing[1:]...).CombinedOutput(); err == nil || !strings.Contains(string(b), "Gone_Root.crt is not in the package") {
+		t.Fatalf("a missing root was not reported: %v\n%s", err, b)
 	}
 
 	// Two packages matching the pattern is an error, not a merge.

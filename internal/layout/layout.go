@@ -22,6 +22,9 @@ const (
 	BusyBox    = BusyBoxDir + "/busybox"
 	CACerts    = "etc/ssl/certs/ca-certificates.crt"
 	StateDir   = "var/lib/tailscale"
+	// ExtraCADir holds extra trusted CA certificates (PEM), e.g. a private
+	// control server's, on the state mount (StartScript).
+	ExtraCADir = StateDir + "/extra-ca"
 	SocketDir  = "var/run/tailscale"
 	Socket     = "/" + SocketDir + "/tailscaled.sock"
 	// ConfigFile is read at start when present: a headless router brings
@@ -119,7 +122,15 @@ func dir(p string) Entry { return Entry{Path: p, Kind: Dir, Mode: 0o755} }
 // the container's own network namespace, so setting them touches nothing
 // else on the router. A failure is reported but not fatal: the daemon
 // still serves the router's own traffic.
+//
+// It also points SSL_CERT_DIR at ExtraCADir, so a control server with a
+// private CA works: its PEM files, dropped into that directory of the
+// state mount, are trusted besides the image's bundle (Go reads every
+// file of SSL_CERT_DIR; a missing directory is skipped). An SSL_CERT_DIR
+// the router sets (container envlists) wins.
 const StartScript = `#!/bin/sh
+: "${SSL_CERT_DIR:=/` + ExtraCADir + `}"
+export SSL_CERT_DIR
 for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding; do
 	[ "$(cat "$f" 2>/dev/null)" = 1 ] || echo 1 2>/dev/null >"$f" || echo "start: cannot enable $f; routes and exit node will not forward" >&2
 done

@@ -187,14 +187,16 @@ func TestStartScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	daemon := filepath.Join(root, "tailscaled")
-	if err := os.WriteFile(daemon, []byte("#!/bin/sh\necho daemon \"$@\"\n"), 0o755); err != nil {
+	if err := os.WriteFile(daemon, []byte("#!/bin/sh\necho daemon \"$@\"\necho certdir=$SSL_CERT_DIR\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	script := strings.NewReplacer(
 		"/proc/sys/net/ipv4/ip_forward", fwd,
 		"/proc/sys/net/ipv6/conf/all/forwarding", filepath.Join(root, "missing", "forwarding"),
 		"/usr/local/bin/tailscaled", daemon).Replace(StartScript)
-	out, err := exec.Command("sh", "-c", script, "start", "--flag", "a b").CombinedOutput()
+	start := exec.Command("sh", "-c", script, "start", "--flag", "a b")
+	start.Env = []string{"PATH=" + os.Getenv("PATH")} // as in a container: no SSL_CERT_DIR
+	out, err := start.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -203,5 +205,15 @@ func TestStartScript(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "cannot enable") || !strings.Contains(string(out), "daemon --flag a b") {
 		t.Errorf("output %q", out)
+	}
+	// Private CAs: the state mount's extra-ca directory, unless the
+	// router sets its own.
+	if !strings.Contains(string(out), "certdir=/var/lib/tailscale/extra-ca\n") {
+		t.Errorf("SSL_CERT_DIR not defaulted to the extra-ca directory: %q", out)
+	}
+	cmd := exec.Command("sh", "-c", script, "start")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "SSL_CERT_DIR=/mine"}
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "certdir=/mine\n") {
+		t.Errorf("a router's SSL_CERT_DIR was not kept: %v %q", err, out)
 	}
 }
