@@ -42,11 +42,11 @@ $mounts
 #    can take minutes). The scheduler comes after, so the two never overlap.
 /system/script remove [find where name=update-tailscale]
 /system/scheduler remove [find where name=update-tailscale]
+:if ([:len [/file get update-tailscale.rsc contents]] != [/file get update-tailscale.rsc size]) do={
+  :error "update-tailscale.rsc cannot be read whole: paste it into /system/script add instead"
+}
 /system/script add name=update-tailscale policy=read,write,policy,test \
     source=[/file get update-tailscale.rsc contents]
-:if ([:len [/system/script get update-tailscale source]] != [/file get update-tailscale.rsc size]) do={
-  :error "update-tailscale.rsc was not read whole; add it with /system/script edit instead"
-}
 /system/script run update-tailscale
 /system/scheduler add name=update-tailscale interval=6h start-time=startup \
     on-event="/system/script run update-tailscale" policy=read,write,policy,test
