@@ -28,6 +28,7 @@
 :set ($first->"mountlists") "ts-state,ts-run"
 :set ($first->"start-on-boot") true
 :set ($first->"logging") true
+:set ($first->"check-certificate") true
 :set ($first->"cmd") ""
 :set ($first->"envlists") ""
 :set ($first->"hostname") ""
@@ -81,10 +82,13 @@
     } else={ :set s [:tostr $1] }
   }
   :local out ""
-  :for i from=0 to=([:len $s] - 1) do={
-    :local c [:pick $s $i]
-    :if ([:typeof [:find "\\\"\$\?" $c]] = "num") do={ :set out ($out . "\\") }
-    :set out ($out . $c)
+  # (:for counts down when to= is below from=: no loop over "".)
+  :if ([:len $s] > 0) do={
+    :for i from=0 to=([:len $s] - 1) do={
+      :local c [:pick $s $i]
+      :if ([:typeof [:find "\\\"\$\?" $c]] = "num") do={ :set out ($out . "\\") }
+      :set out ($out . $c)
+    }
   }
   :return ("\"" . $out . "\"")
 }
@@ -235,8 +239,9 @@
     :if ($running) do={ :delay 15s; :set running [$isRunning $new] }
   }
   :if ($running) do={
-    # Only if :stable still names what was pulled: recording a newer digest
-    # would skip that release. Otherwise the next run pulls once more.
+    # Recorded only if :stable still has the digest asked for before the
+    # pull, so the pull got that one. Otherwise the next run pulls once
+    # more: harmless, where recording a digest not deployed is not.
     :if ([$queryDigest registry=$registry repo=$repo tag=$tag] = $digest) do={
       /container/set $new comment=($cPrefix . $digest)
       $log ("running " . $digest)
