@@ -81,6 +81,13 @@ func nsIP(t *testing.T, h nsHost, args ...string) {
 // gives each end its addresses (CIDR) and brings them up.
 func veth(t *testing.T, a nsHost, aName string, aAddrs []string, b nsHost, bName string, bAddrs []string) {
 	t.Helper()
+	// Never create links in the host's own namespace.
+	self, _ := os.Readlink("/proc/self/ns/net")
+	for _, h := range []nsHost{a, b} {
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", h.netnsPID())); err != nil || ns == self {
+			t.Fatalf("%s: not in a namespace of its own (%s, %v)", h.hostName(), ns, err)
+		}
+	}
 	r := run(t, "", os.Environ(), 30*time.Second, "ip", "link", "add", aName, "netns", strconv.Itoa(a.netnsPID()),
 		"type", "veth", "peer", "name", bName, "netns", strconv.Itoa(b.netnsPID()))
 	if r.Err != nil {
@@ -205,7 +212,12 @@ func (n *node) Stop(t *testing.T) {
 	if n.cmd == nil {
 		return
 	}
-	syscall.Kill(n.child, syscall.SIGTERM)
+	if _, err := os.Stat(n.goFile); err == nil {
+		syscall.Kill(n.child, syscall.SIGTERM)
+	} else {
+		// Still waiting in the shell (pid 1 ignores SIGTERM).
+		n.cmd.Process.Kill()
+	}
 	select {
 	case <-n.done:
 	case <-time.After(20 * time.Second):
