@@ -207,7 +207,7 @@ func testTailnet(t *testing.T, a platform.Arch) {
 // docs/USAGE.md describes.
 func (tn *tailnet) newTailnetNode(t *testing.T, name string, a platform.Arch, root string, conf map[string]any) *node {
 	t.Helper()
-	dst := filepath.Join(scratchDir(t, "tailnet"), a.Dir+"-"+tn.arch.Dir, name)
+	dst := filepath.Join(scratchDir(t, filepath.Join("tailnet", tn.arch.Dir)), name)
 	os.RemoveAll(dst)
 	mustRun(t, "", nil, time.Minute, "cp", "-a", root, dst)
 	if err := os.WriteFile(filepath.Join(dst, filepath.Dir(layout.CACerts), tn.ca.CertName), tn.ca.CAPEM, 0o644); err != nil {
@@ -402,12 +402,17 @@ func (tn *tailnet) testExitNode(t *testing.T) {
 	}
 	tn.client.MustExec(t, 30*time.Second, "tailscale", "set", "--exit-node="+tn.routerIP)
 	defer tn.client.Exec(30*time.Second, "tailscale", "set", "--exit-node=")
+	t.Cleanup(func() {
+		if t.Failed() {
+			tn.diagnose(t)
+		}
+	})
 	d := expectHTTP(t, tn.client, inetHost, "internet", inetRouter, 60*time.Second)
 	tn.measure("exit_node_first_tcp_s", d.Seconds())
 	expectPing(t, tn.client, inetHost, 30*time.Second)
 
 	log, _ := os.ReadFile(tn.router.log)
-	if !regexp.MustCompile(`iptables not found: .*; falling back to nftables`).Match(log) {
+	if !regexp.MustCompile(`(?s)iptables not found: .*?; falling back to nftables`).Match(log) {
 		t.Errorf("router log lacks the nftables fallback line")
 	}
 	r := nsRun(tn.router.pid, 30*time.Second, "nft", "list", "ruleset")
@@ -446,7 +451,7 @@ func (tn *tailnet) testPaths(t *testing.T) {
 
 	rules := filepath.Join(tn.dir, "block-udp.nft")
 	os.WriteFile(rules, []byte(`table inet tnblock {
-	chain fwd {
+	chain blockudp {
 		type filter hook forward priority 0; policy accept;
 		ip saddr 10.99.1.0/24 ip daddr 10.99.2.0/24 meta l4proto udp drop
 		ip saddr 10.99.2.0/24 ip daddr 10.99.1.0/24 meta l4proto udp drop
@@ -591,4 +596,16 @@ func (tn *tailnet) testLoginURL(t *testing.T) {
 		t.Fatalf("tailscale up still waiting 60 s after the login was registered:\n%s", out.String())
 	}
 	tn.waitRunning(t, n)
+}
+
+// diagnose logs the nodes' routing and netfilter state after a failure.
+func (tn *tailnet) diagnose(t *testing.T) {
+	for _, n := range []*node{tn.client, tn.router} {
+		for _, argv := range [][]string{{"ip", "rule"}, {"ip", "route", "show", "table", "all"}, {"nft", "list", "ruleset"}} {
+			r := nsRun(n.pid, 10*time.Second, argv...)
+			t.Logf("%s: %s:\n%s%s", n.name, strings.Join(argv, " "), r.Stdout, r.Stderr)
+		}
+		r := n.Exec(30*time.Second, "tailscale", "status")
+		t.Logf("%s: tailscale status:\n%s%s", n.name, r.Stdout, r.Stderr)
+	}
 }
