@@ -30,7 +30,9 @@ const (
 	lanRouter6  = "fd88::1"
 	lanHost6    = "fd88::10"
 	inetRouter  = "198.51.100.1"
-	inetHost    = "198.51.100.10"
+	inetGW      = "198.51.100.2"
+	inetNet     = "203.0.113.0/24"
+	inetHost    = "203.0.113.10"
 	httpPort    = "8080"
 	tsNet4      = "100.64.0.0/10"
 	tsNet6      = "fd7a:115c:a1e0::/48"
@@ -148,6 +150,7 @@ func testTailnet(t *testing.T, a platform.Arch) {
 
 	// serveHTTPIn listens on the wildcard: v4 and v6.
 	serveHTTPIn(t, tn.lan, ":"+httpPort)
+	tn.inet.ip(t, "addr", "add", inetHost+"/32", "dev", "lo")
 	serveHTTPIn(t, tn.inet, ":"+httpPort)
 
 	joinStart := time.Now()
@@ -246,7 +249,11 @@ func (tn *tailnet) wireRouter(t *testing.T) {
 	veth(t, tn.wan, "rtr0", []string{"10.99.1.254/24"}, tn.router, "eth0", []string{routerWAN + "/24"})
 	nsIP(t, tn.router, "route", "add", "default", "via", "10.99.1.254")
 	veth(t, tn.router, "lan0", []string{lanRouter + "/24", lanRouter6 + "/64"}, tn.lan, "eth0", []string{lanHost + "/24", lanHost6 + "/64"})
-	veth(t, tn.router, "inet0", []string{inetRouter + "/24"}, tn.inet, "eth0", []string{inetHost + "/24"})
+	// The internet host sits one hop beyond the router's uplink: an exit
+	// node never forwards to its own directly attached subnets
+	// (tailscale's shrinkDefaultRoute), only beyond them.
+	veth(t, tn.router, "inet0", []string{inetRouter + "/24"}, tn.inet, "eth0", []string{inetGW + "/24"})
+	nsIP(t, tn.router, "route", "add", inetNet, "via", inetGW)
 }
 
 // tsStatus is the part of `tailscale status --json` the test reads.
@@ -401,12 +408,12 @@ func (tn *tailnet) testExitNode(t *testing.T) {
 		t.Fatalf("the internet host is reachable without the exit node: %s", r.Stdout)
 	}
 	tn.client.MustExec(t, 30*time.Second, "tailscale", "set", "--exit-node="+tn.routerIP)
-	defer tn.client.Exec(30*time.Second, "tailscale", "set", "--exit-node=")
-	t.Cleanup(func() {
+	defer func() {
 		if t.Failed() {
 			tn.diagnose(t)
 		}
-	})
+		tn.client.Exec(30*time.Second, "tailscale", "set", "--exit-node=")
+	}()
 	d := expectHTTP(t, tn.client, inetHost, "internet", inetRouter, 60*time.Second)
 	tn.measure("exit_node_first_tcp_s", d.Seconds())
 	expectPing(t, tn.client, inetHost, 30*time.Second)
