@@ -38,7 +38,7 @@ func newNetns(t *testing.T, name string) *netns {
 	n := &netns{name: name, pid: cmd.Process.Pid, cmd: cmd}
 	// unshare execs sleep once the namespace exists.
 	poll(t, 10*time.Second, name+" netns", func() (bool, string) {
-		self, _ := os.Readlink("/proc/self/ns/net")
+		self := hostNetns
 		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", n.pid))
 		return err == nil && ns != self, fmt.Sprint(ns, err)
 	})
@@ -82,7 +82,7 @@ func nsIP(t *testing.T, h nsHost, args ...string) {
 func veth(t *testing.T, a nsHost, aName string, aAddrs []string, b nsHost, bName string, bAddrs []string) {
 	t.Helper()
 	// Never create links in the host's own namespace.
-	self, _ := os.Readlink("/proc/self/ns/net")
+	self := hostNetns
 	for _, h := range []nsHost{a, b} {
 		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", h.netnsPID())); err != nil || ns == self {
 			t.Fatalf("%s: not in a namespace of its own (%s, %v)", h.hostName(), ns, err)
@@ -293,3 +293,8 @@ func sysSetns() uintptr {
 	}
 	return 308
 }
+
+// hostNetns is the test process's network namespace at start, before
+// serveHTTPIn moves any thread (possibly the main one, which Go then
+// keeps) into another: /proc/self/ns/net may not be the host's later.
+var hostNetns, _ = os.Readlink("/proc/self/ns/net")
