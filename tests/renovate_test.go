@@ -227,6 +227,7 @@ func expectedPins(t *testing.T) map[renovateDep]bool {
 	}
 	want := map[renovateDep]bool{
 		{pinsFile, pins.TailscaleModule, "go", pins.TailscaleVersion, ""}:    true,
+		{pinsFile, pins.HeadscaleModule, "go", pins.HeadscaleVersion, ""}:    true,
 		{pinsFile, "go", "golang-version", pins.GoVersion, ""}:               true,
 		{pinsFile, "busybox", "custom.busybox", pins.BusyBoxVersion, ""}:     true,
 		{pinsFile, "upx-ucl", "deb", pins.UPXVersion, ""}:                    true,

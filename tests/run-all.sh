@@ -34,7 +34,7 @@ printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: bookwor
   'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >/etc/apt/sources.list.d/mikrotik-tailscale-cross.sources
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  ca-certificates git iproute2 util-linux qemu-user-static musl-tools \
+  ca-certificates git iproute2 util-linux nftables qemu-user-static musl-tools \
   make gcc libc6-dev bzip2 xz-utils >/dev/null
 apt-get install -y -qq --no-install-recommends \
   dpkg-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi \

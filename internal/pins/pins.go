@@ -66,3 +66,14 @@ const BusyBoxVersion = "1.37.0"
 // BusyBoxSHA256 is the sha256 of busybox-<BusyBoxVersion>.tar.bz2, which
 // busybox.net and Debian's archive (the .orig.tar.bz2) both serve.
 const BusyBoxSHA256 = "3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4"
+
+// HeadscaleVersion is the control server the host suite's tailnet test
+// (tests/tailnet_*) runs: an open-source Tailscale control plane with an
+// embedded DERP server, built from the Go module proxy with GoVersion. It
+// is test-only; nothing of it goes into the image.
+//
+// renovate: datasource=go depName=github.com/juanfont/headscale
+const HeadscaleVersion = "v0.29.1"
+
+// HeadscaleModule is the Go module path Headscale is fetched as.
+const HeadscaleModule = "github.com/juanfont/headscale"
