@@ -217,16 +217,21 @@ func testTailnet(t *testing.T, a platform.Arch) {
 	t.Run("login-url", tn.testLoginURL)
 }
 
-// newTailnetNode copies root for one node, trusts the test CA in the
-// copy only (Go reads every file in /etc/ssl/certs), gives it the
-// resolv.conf a container runtime would, and writes the headless config
-// docs/USAGE.md describes.
+// newTailnetNode copies root for one node, trusts the test CA the way
+// docs/USAGE.md tells an owner of a private-CA control server (a PEM in
+// extra-ca/ on the state mount; the image's start script points
+// SSL_CERT_DIR there), gives it the resolv.conf a container runtime
+// would, and writes the headless config docs/USAGE.md describes.
 func (tn *tailnet) newTailnetNode(t *testing.T, name string, a platform.Arch, root string, conf map[string]any) *node {
 	t.Helper()
 	dst := filepath.Join(scratchDir(t, filepath.Join("tailnet", tn.arch.Dir)), name)
 	os.RemoveAll(dst)
 	mustRun(t, "", nil, time.Minute, "cp", "-a", root, dst)
-	if err := os.WriteFile(filepath.Join(dst, filepath.Dir(layout.CACerts), tn.ca.CertName), tn.ca.CAPEM, 0o644); err != nil {
+	extra := filepath.Join(dst, layout.ExtraCADir)
+	if err := os.MkdirAll(extra, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(extra, tn.ca.CertName), tn.ca.CAPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dst, "etc/resolv.conf"), []byte("nameserver "+lanRouter+"\n"), 0o644); err != nil {
