@@ -215,6 +215,9 @@ func testTailnet(t *testing.T, a platform.Arch) {
 	t.Run("magicdns", tn.testMagicDNS)
 	t.Run("restart", tn.testRestart)
 	t.Run("login-url", tn.testLoginURL)
+	t.Run("flash", tn.testFlash)
+	// Last: it stops Headscale.
+	t.Run("control-outage", tn.testOutage)
 }
 
 // newTailnetNode copies root for one node, trusts the test CA the way

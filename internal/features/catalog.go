@@ -19,7 +19,7 @@ var Allowlist = []Feature{
 	{"advertiseroutes", "advertise LAN subnets to the tailnet (subnet router)"},
 	{"useexitnode", "send the router's own traffic through a remote exit node"},
 	{"useroutes", "accept subnet routes advertised by other nodes (--accept-routes)"},
-	{"dns", "MagicDNS: resolve *.ts.net names"},
+	{"dns", "DNS for exit-node clients (peer API DNS-over-HTTPS) and system DNS config; MagicDNS at 100.100.100.100 also needs netstack"},
 	{"portmapper", "NAT-PMP/PCP/UPnP port mapping to get through an upstream NAT"},
 	{"listenrawdisco", "raw-socket disco receive: more robust NAT traversal on Linux"},
 	{"health", "health tracking behind `tailscale status` warnings"},
