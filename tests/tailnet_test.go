@@ -162,6 +162,7 @@ func testTailnet(t *testing.T, a platform.Arch) {
 		"AdvertiseRoutes":   []string{lanNet, lanNet6},
 		"AdvertiseExitNode": true,
 		"AcceptRoutes":      false,
+		"AcceptDNS":         false, // as docs/USAGE.md's config: no quad-100 without netstack
 	})
 	tn.wireRouter(t)
 	tn.client = tn.newTailnetNode(t, "client", mustArch(t, "amd64"), clientRoot, map[string]any{
@@ -530,10 +531,18 @@ func (tn *tailnet) testMagicDNS(t *testing.T) {
 	if r.Err != nil || !strings.Contains(r.Stdout, tn.clientIP) {
 		t.Errorf("tailscale dns query %s on the router: %s", name, r)
 	}
+	// The documented config (AcceptDNS false) leaves the container's
+	// resolver alone; Tailscale's default (the client) points it at
+	// 100.100.100.100, which nothing answers without netstack.
 	rc, _ := os.ReadFile(filepath.Join(tn.router.root, "etc/resolv.conf"))
 	m["router_resolv_conf"] = string(rc)
-	_, err := os.Stat(filepath.Join(tn.router.root, "etc/resolv.pre-tailscale-backup.conf"))
-	m["router_resolv_backup"] = err == nil
+	if want := "nameserver " + lanRouter + "\n"; string(rc) != want {
+		t.Errorf("the router's resolv.conf changed with AcceptDNS false: %q, want %q", rc, want)
+	}
+	crc, _ := os.ReadFile(filepath.Join(tn.client.root, "etc/resolv.conf"))
+	m["client_default_resolv_conf"] = string(crc)
+	_, err := os.Stat(filepath.Join(tn.client.root, "etc/resolv.pre-tailscale-backup.conf"))
+	m["client_default_resolv_backup"] = err == nil
 	r = tn.router.Exec(30*time.Second, "timeout", "10", "nslookup", name, quad100)
 	m["udp_quad100_from_router_ok"] = r.Err == nil && strings.Contains(r.Stdout, tn.clientIP)
 	m["udp_quad100_from_router_output"] = strings.TrimSpace(r.Stdout + r.Stderr)
@@ -558,7 +567,7 @@ func (tn *tailnet) testRestart(t *testing.T) {
 	tn.router.Stop(t)
 	tn.writeConfig(t, tn.router.root, map[string]any{"Version": "alpha0", "Locked": false,
 		"ServerURL": tn.hs.ServerURL(), "Hostname": "router",
-		"AdvertiseRoutes": []string{lanNet, lanNet6}, "AdvertiseExitNode": true, "AcceptRoutes": false})
+		"AdvertiseRoutes": []string{lanNet, lanNet6}, "AdvertiseExitNode": true, "AcceptRoutes": false, "AcceptDNS": false})
 	start := time.Now()
 	tn.router.start(t)
 	tn.wireRouter(t)
