@@ -88,6 +88,18 @@ func veth(t *testing.T, a nsHost, aName string, aAddrs []string, b nsHost, bName
 			t.Fatalf("%s: not in a namespace of its own (%s, %v)", h.hostName(), ns, err)
 		}
 	}
+	// A restarted node's old link may outlive it for a while: the kernel
+	// tears a network namespace down asynchronously after its last
+	// process exits, so the surviving end (in the wan, LAN or internet
+	// namespace) can still hold the name. Deleting one end deletes the pair.
+	for _, end := range []struct {
+		h    nsHost
+		name string
+	}{{a, aName}, {b, bName}} {
+		if r := nsRun(end.h.netnsPID(), 10*time.Second, "ip", "link", "del", end.name); r.Err == nil {
+			t.Logf("veth %s in %s: removed the link of a namespace still being torn down", end.name, end.h.hostName())
+		}
+	}
 	r := run(t, "", os.Environ(), 30*time.Second, "ip", "link", "add", aName, "netns", strconv.Itoa(a.netnsPID()),
 		"type", "veth", "peer", "name", bName, "netns", strconv.Itoa(b.netnsPID()))
 	if r.Err != nil {

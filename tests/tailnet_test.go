@@ -66,8 +66,15 @@ func TestTailnet(t *testing.T) {
 	}
 }
 
+var (
+	tailnetRootsMu sync.Mutex
+	tailnetRoots   = map[string]string{}
+)
+
 // tailnetRootfs is the image's rootfs for a, as the suite builds it
-// (layout.WriteRootfs from the Tailscale and BusyBox stages).
+// (layout.WriteRootfs from the Tailscale and BusyBox stages), written
+// once per platform: both tailnets use the amd64 one for their clients,
+// and nodes run in copies of it.
 func tailnetRootfs(t *testing.T, a platform.Arch) string {
 	t.Helper()
 	if dev := os.Getenv(tailnetDevArt); dev != "" {
@@ -77,11 +84,17 @@ func tailnetRootfs(t *testing.T, a platform.Arch) string {
 		}
 		return root
 	}
+	tailnetRootsMu.Lock()
+	defer tailnetRootsMu.Unlock()
+	if root, ok := tailnetRoots[a.Dir]; ok {
+		return root
+	}
 	root := filepath.Join(scratchDir(t, "tailnet-rootfs"), a.Dir)
 	os.RemoveAll(root)
 	if err := layout.WriteRootfs(root, imageLayers(t), imageSources(t, a)); err != nil {
 		t.Fatal(err)
 	}
+	tailnetRoots[a.Dir] = root
 	return root
 }
 
