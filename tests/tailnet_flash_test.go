@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -168,7 +169,7 @@ func (tn *tailnet) testFlash(t *testing.T) {
 		tn.client.MustExec(t, 30*time.Second, "tailscale", "set", "--advertise-routes="+route)
 		poll(t, 60*time.Second, "client advertises "+route, func() (bool, string) {
 			for _, n := range tn.hs.Nodes(t) {
-				if n.ID == clientID && contains(n.AvailableRoute, route) {
+				if n.ID == clientID && slices.Contains(n.AvailableRoute, route) {
 					return true, ""
 				}
 			}
@@ -179,7 +180,7 @@ func (tn *tailnet) testFlash(t *testing.T) {
 		}
 		poll(t, 60*time.Second, "router sees the client's route "+route, func() (bool, string) {
 			p := tn.peer(t, tn.router, "client")
-			return p != nil && contains(p.PrimaryRoutes, route), fmt.Sprintf("%+v", p)
+			return p != nil && slices.Contains(p.PrimaryRoutes, route), fmt.Sprintf("%+v", p)
 		})
 		seen++
 		// A node leaves and joins again.

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -209,7 +210,7 @@ func testTailnet(t *testing.T, a platform.Arch) {
 	tn.clientIP, tn.clientIP6 = tn.tsIPs(t, tn.client)
 	d := poll(t, 60*time.Second, "client sees the router's routes", func() (bool, string) {
 		p := tn.peer(t, tn.client, "router")
-		return p != nil && contains(p.PrimaryRoutes, lanNet) && contains(p.PrimaryRoutes, lanNet6) && p.ExitNodeOption, fmt.Sprintf("%+v", p)
+		return p != nil && slices.Contains(p.PrimaryRoutes, lanNet) && slices.Contains(p.PrimaryRoutes, lanNet6) && p.ExitNodeOption, fmt.Sprintf("%+v", p)
 	})
 	tn.measure("routes_propagate_s", d.Seconds())
 	if r := nsRun(tn.router.pid, 30*time.Second, "nft", "list", "ruleset"); r.Err != nil || !strings.Contains(r.Stdout, "ts-postrouting") {
@@ -369,15 +370,6 @@ func (tn *tailnet) tsIPs(t *testing.T, n *node) (string, string) {
 		}
 	}
 	return v4, v6
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // httpGet fetches http://host:port/ from inside n with BusyBox wget; the
