@@ -42,13 +42,12 @@ var (
 	bbFailed  = map[string]bool{}
 )
 
-// busyboxBuild returns the build of (arch, strategy, copy), running it on
-// first use. copy > 0 are independent rebuilds in other directories (the
-// reproducibility check).
-func busyboxBuild(t *testing.T, a platform.Arch, s busybox.Strategy, copy int) *bbBuild {
+// busyboxBuild returns the build of (arch, strategy), running it on first
+// use.
+func busyboxBuild(t *testing.T, a platform.Arch, s busybox.Strategy) *bbBuild {
 	t.Helper()
 	requireRoot(t)
-	key := fmt.Sprintf("%s-%s-%d", a.Dir, s, copy)
+	key := fmt.Sprintf("%s-%s", a.Dir, s)
 	bbMu.Lock()
 	defer bbMu.Unlock()
 	if b := bbBuilds[key]; b != nil {

@@ -30,7 +30,7 @@ func TestBusyboxBuild(t *testing.T) {
 	})
 	for _, a := range platform.All() {
 		t.Run(a.Dir, func(t *testing.T) {
-			b := busyboxBuild(t, a, busybox.Chosen, 0)
+			b := busyboxBuild(t, a, busybox.Chosen)
 			dir := archDir(t, a)
 			copyFile(t, b.UPX, filepath.Join(dir, "busybox"), 0o755)
 			// As shipped with --compress=false (the engine suite compares both).
@@ -72,29 +72,6 @@ func bbRequireStatic(t *testing.T, bin string) {
 	}
 }
 
-// TestBusyboxReproducible builds arm/v7 a second time in another
-// directory and demands identical bytes, before and after UPX. One
-// platform, as TestTailscaleReproducible: each build costs a minute here,
-// and the engine suite holds all four platforms to the host's bytes from
-// an independent builder, cold and after a wipe.
-func TestBusyboxReproducible(t *testing.T) {
-	for _, a := range []platform.Arch{mustArch(t, "arm/v7")} {
-		t.Run(a.Dir, func(t *testing.T) {
-			one := busyboxBuild(t, a, busybox.Chosen, 0)
-			two := busyboxBuild(t, a, busybox.Chosen, 1)
-			if one.Src == two.Src {
-				t.Fatal("both builds used the same directory")
-			}
-			if !sameBytes(t, one.Stripped, two.Stripped) {
-				t.Errorf("two builds of %s differ: %s, %s", a.Name, one.Stripped, two.Stripped)
-			}
-			if !sameBytes(t, one.UPX, two.UPX) {
-				t.Errorf("two UPX'd builds of %s differ: %s, %s", a.Name, one.UPX, two.UPX)
-			}
-		})
-	}
-}
-
 // bbSpecial are applets where `--help` is not usage (POSIX wants `test
 // --help` to be an expression; true, false and echo ignore it; egrep and
 // fgrep have no usage text), so each gets an invocation whose result only
@@ -121,7 +98,7 @@ var bbSpecial = map[string]struct {
 func TestBusyboxApplets(t *testing.T) {
 	for _, a := range platform.All() {
 		t.Run(a.Dir, func(t *testing.T) {
-			b := busyboxBuild(t, a, busybox.Chosen, 0)
+			b := busyboxBuild(t, a, busybox.Chosen)
 			root := bbRootfs(t, b, a.Dir+"-applets")
 			snippets := map[string]string{"busybox --list": "/bin/busybox --list"}
 			names := []string{"busybox --list"}
@@ -344,35 +321,7 @@ func TestBusyboxBehaviour(t *testing.T) {
 	for _, a := range platform.All() {
 		t.Run(a.Dir, func(t *testing.T) {
 			all := append(bbBehaviour(), bbExtended()...)
-			bbRunBehaviour(t, busyboxBuild(t, a, busybox.Chosen, 0), all, bbNames(all))
-		})
-	}
-}
-
-// TestBusyboxConfigStrategies builds the alternative strategy too, holds
-// it to the same behaviour suite, records which extended checks it fails
-// and both strategies' sizes: the numbers behind busybox.Chosen
-// (docs/BUSYBOX.md).
-func TestBusyboxConfigStrategies(t *testing.T) {
-	for _, a := range platform.All() {
-		t.Run(a.Dir, func(t *testing.T) {
-			sizes := map[string]any{}
-			lacks := map[string]any{}
-			for _, s := range busybox.Strategies {
-				b := busyboxBuild(t, a, s, 0)
-				sizes[string(s)] = bbSizes(t, b)
-				t.Logf("%s %s: %v", a.Name, s, sizes[string(s)])
-				if s == busybox.Chosen {
-					continue // TestBusyboxBehaviour holds it to everything
-				}
-				t.Run(string(s), func(t *testing.T) {
-					lacks[string(s)] = bbRunBehaviour(t, b, append(bbBehaviour(), bbExtended()...), bbNames(bbBehaviour()))
-				})
-			}
-			mergeReport(t, map[string]any{"arches": map[string]any{a.Dir: map[string]any{
-				"busybox_sizes": sizes,
-				"busybox_lacks": lacks,
-			}}})
+			bbRunBehaviour(t, busyboxBuild(t, a, busybox.Chosen), all, bbNames(all))
 		})
 	}
 }
@@ -382,7 +331,7 @@ func TestBusyboxConfigStrategies(t *testing.T) {
 // memory of a running applet, UPX'd versus the same binary uncompressed.
 func TestBusyboxUPXCost(t *testing.T) {
 	a := mustArch(t, "amd64")
-	b := busyboxBuild(t, a, busybox.Chosen, 0)
+	b := busyboxBuild(t, a, busybox.Chosen)
 	cost := map[string]any{}
 	perExec := map[string]time.Duration{}
 	dirty := map[string]int{}

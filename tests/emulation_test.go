@@ -66,7 +66,7 @@ func TestArmV5EmulationIsStrict(t *testing.T) {
 	})
 
 	t.Run("binfmt-chroot", func(t *testing.T) {
-		b := busyboxBuild(t, a, busybox.Chosen, 0)
+		b := busyboxBuild(t, a, busybox.Chosen)
 		root := bbRootfs(t, b, "armv5-emulation")
 		var script []string
 		for goarm, ok := range builds {

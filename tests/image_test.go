@@ -54,7 +54,7 @@ func imageLayers(t *testing.T) []layout.Layer {
 func imageSources(t *testing.T, a platform.Arch) layout.Sources {
 	t.Helper()
 	ts := tailscaleBuild(t)
-	bb := busyboxBuild(t, a, busybox.Chosen, 0)
+	bb := busyboxBuild(t, a, busybox.Chosen)
 	return layout.Sources{
 		layout.FromTailscale: ts.UPX[a.Name],
 		layout.FromBusyBox:   bb.UPX,

@@ -295,31 +295,3 @@ func (d *daemon) log() string {
 	}
 	return "tailscaled log (tail):\n" + string(b)
 }
-
-// A second build from another copy of the source, at another path, with an
-// empty build cache, gives identical bytes, raw and after UPX. Here for
-// arm/v7, RouterOS's most common platform: a cold Tailscale build costs
-// minutes of this suite's time per platform, and the engine suite
-// (tests/engine) holds all four platforms to these bytes from a builder
-// that shares nothing with this host, cold, and again after its state is
-// wiped.
-func TestTailscaleReproducible(t *testing.T) {
-	s := tailscaleBuild(t)
-	src := fetchTailscale(t, "src-again")
-	for _, a := range []platform.Arch{mustArch(t, "arm/v7")} {
-		t.Run(a.Dir, func(t *testing.T) {
-			dir := scratchDir(t, "repro-"+a.Dir)
-			raw := filepath.Join(dir, tsbuild.Output+".raw")
-			buildTailscale(t, src, a, s.Review.Tags, raw, []string{"GOCACHE=" + filepath.Join(dir, "gocache")})
-			if !sameBytes(t, raw, s.Raw[a.Name]) {
-				t.Fatalf("raw binary differs between two builds")
-			}
-			packed := filepath.Join(dir, tsbuild.Output)
-			copyFile(t, raw, packed, 0o755)
-			mustRun(t, dir, nil, 10*time.Minute, tsbuild.UPXArgs(packed)...)
-			if !sameBytes(t, packed, s.UPX[a.Name]) {
-				t.Fatalf("UPX'd binary differs between two runs")
-			}
-		})
-	}
-}

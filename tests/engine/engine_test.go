@@ -5,8 +5,10 @@ package engine
 import "testing"
 
 // TestEngine runs the suite in the order the steps depend on each other:
-// builds first (later calls reuse the engine's cache), releases next, and
-// the wiped-engine checks last, since they throw that cache away.
+// builds first (later calls reuse the engine's cache), releases next, the
+// wiped-engine checks after them, since they throw that cache away, and
+// last the comparisons with the host suite's artifacts, which wait for
+// the host suite when it runs alongside (host_test.go).
 func TestEngine(t *testing.T) {
 	steps := []struct {
 		name string
@@ -25,6 +27,7 @@ func TestEngine(t *testing.T) {
 		{"release", testRelease},
 		{"wiped-engine", testWipedEngine},
 		{"rollback", testRollback},
+		{"host", testHost},
 	}
 	for _, s := range steps {
 		t.Run(s.name, s.run)

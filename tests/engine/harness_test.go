@@ -5,8 +5,9 @@
 // reaches (_EXPERIMENTAL_DAGGER_RUNNER_HOST or its default), the way the
 // README and .woodpecker/ call them, and checks what they return against
 // the host suite's artifacts: the pipeline must publish the very bytes the
-// host suite proves. Run it with tests/engine/run.sh after
-// tests/run-all.sh (same ARTIFACTS_DIR).
+// host suite proves. Run it with tests/engine/run.sh after or beside
+// tests/run-all.sh (same ARTIFACTS_DIR); the comparisons wait for the host
+// suite (host_test.go).
 //
 // Environment:
 //   - ARTIFACTS_DIR (required): the host suite's artifacts; this suite

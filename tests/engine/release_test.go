@@ -273,7 +273,7 @@ func checkReleasedIndex(t *testing.T, r *testRegistry, tag, sha, created string)
 		checkLayers(t, pi.Image)
 		checkImageConfig(t, pi.Image, a, labels)
 		checkBuildTimes(t, pi.Image, mtime)
-		sameRootfs(t, a, pi.Image, &mtime)
+		sameRootfs(t, "release "+tag+"/"+a.Dir, a, pi.Image, &mtime)
 	}
 }
 

@@ -132,12 +132,21 @@ func hostRootfs(t *testing.T, a platform.Arch) map[string]entry {
 	return out
 }
 
-// sameRootfs fails on every path where the engine's image and the host
-// suite's root filesystem differ: the host suite then proves exactly what
-// the pipeline ships. mtime as for imageRootfs.
-func sameRootfs(t *testing.T, a platform.Arch, img v1.Image, mtime *time.Time) {
+// sameRootfs reads img's root filesystem now (owners and, unless mtime
+// is nil, times checked as for imageRootfs) and queues its comparison
+// with the host suite's, named what: every path where they differ fails,
+// so the host suite proves exactly what the pipeline ships.
+func sameRootfs(t *testing.T, what string, a platform.Arch, img v1.Image, mtime *time.Time) {
 	t.Helper()
-	got, want := imageRootfs(t, img, mtime), hostRootfs(t, a)
+	got := imageRootfs(t, img, mtime)
+	afterHost("rootfs/"+what, func(t *testing.T) { compareRootfs(t, a, got) })
+}
+
+// compareRootfs compares an image's entries with the host suite's root
+// filesystem of the same platform.
+func compareRootfs(t *testing.T, a platform.Arch, got map[string]entry) {
+	t.Helper()
+	want := hostRootfs(t, a)
 	var paths []string
 	for p := range got {
 		paths = append(paths, p)
