@@ -10,6 +10,7 @@ import (
 
 	"dagger/mikrotik-tailscale/internal/busybox"
 	"dagger/mikrotik-tailscale/internal/dagger"
+	"dagger/mikrotik-tailscale/internal/features"
 	"dagger/mikrotik-tailscale/internal/imagetime"
 	"dagger/mikrotik-tailscale/internal/layout"
 	"dagger/mikrotik-tailscale/internal/pins"
@@ -45,6 +46,9 @@ func (m *MikrotikTailscale) Build(
 	// Pack tailscale.combined and BusyBox with UPX: 4x smaller on flash, about 14 MB more private RAM.
 	// +default=true
 	compress bool,
+	// Opt-in features to compile in beyond the reviewed minimum, e.g. relayserver,tailnetlock (choices: netstack, relayserver, tailnetlock, bakedroots; prices in docs/FEATURES.md).
+	// +optional
+	with []string,
 ) (*dagger.Container, error) {
 	a, err := platform.Parse(arch)
 	if err != nil {
@@ -54,11 +58,16 @@ func (m *MikrotikTailscale) Build(
 	if err != nil {
 		return nil, err
 	}
-	src, review, err := m.reviewedSource(ctx)
+	opts, err := features.ParseWith(with)
+	if err != nil {
+		return nil, err
+	}
+	src, review, err := m.reviewedSource(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	meta.Features = append(review.Included, review.Dependencies...)
+	meta.With = review.With
 	applets, err := m.applets(ctx)
 	if err != nil {
 		return nil, err
@@ -176,8 +185,11 @@ func (m *MikrotikTailscale) Tarball(
 	// Pack the binaries with UPX (see build).
 	// +default=true
 	compress bool,
+	// Opt-in features beyond the reviewed minimum (see build).
+	// +optional
+	with []string,
 ) (*dagger.File, error) {
-	ctr, err := m.Build(ctx, arch, version, "", "", "", inlineHot, compress)
+	ctr, err := m.Build(ctx, arch, version, "", "", "", inlineHot, compress, with)
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +211,16 @@ func (m *MikrotikTailscale) Tarballs(
 	// Pack the binaries with UPX (see build).
 	// +default=true
 	compress bool,
+	// Opt-in features beyond the reviewed minimum (see build).
+	// +optional
+	with []string,
 ) (*dagger.Directory, error) {
+	if _, err := features.ParseWith(with); err != nil {
+		return nil, err
+	}
 	tars := make([]*dagger.File, len(platform.All()))
 	err := platform.Each(func(i int, a platform.Arch) error {
-		ctr, err := m.Build(ctx, a.Name, version, "", "", "", inlineHot, compress)
+		ctr, err := m.Build(ctx, a.Name, version, "", "", "", inlineHot, compress, with)
 		if err != nil {
 			return err
 		}

@@ -261,7 +261,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
 				}
 			}
-			return (*MikrotikTailscale).Build(&parent, ctx, arch, version, revision, created, sourceUrl, inlineHot, compress)
+			var with []string
+			if inputArgs["with"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["with"]), &with)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg with", err))
+				}
+			}
+			return (*MikrotikTailscale).Build(&parent, ctx, arch, version, revision, created, sourceUrl, inlineHot, compress, with)
 		case "Busybox":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -317,7 +324,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg allowUnreviewed", err))
 				}
 			}
-			return (*MikrotikTailscale).PrCheck(&parent, ctx, format, budgets, allowUnreviewed)
+			var with []string
+			if inputArgs["with"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["with"]), &with)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg with", err))
+				}
+			}
+			return (*MikrotikTailscale).PrCheck(&parent, ctx, format, budgets, allowUnreviewed, with)
 		case "Release":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -471,7 +485,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
 				}
 			}
-			return (*MikrotikTailscale).Tailscale(&parent, ctx, arch, inlineHot, compress)
+			var with []string
+			if inputArgs["with"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["with"]), &with)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg with", err))
+				}
+			}
+			return (*MikrotikTailscale).Tailscale(&parent, ctx, arch, inlineHot, compress, with)
 		case "Tarball":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -506,7 +527,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
 				}
 			}
-			return (*MikrotikTailscale).Tarball(&parent, ctx, arch, version, inlineHot, compress)
+			var with []string
+			if inputArgs["with"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["with"]), &with)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg with", err))
+				}
+			}
+			return (*MikrotikTailscale).Tarball(&parent, ctx, arch, version, inlineHot, compress, with)
 		case "Tarballs":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -534,7 +562,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg compress", err))
 				}
 			}
-			return (*MikrotikTailscale).Tarballs(&parent, ctx, version, inlineHot, compress)
+			var with []string
+			if inputArgs["with"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["with"]), &with)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg with", err))
+				}
+			}
+			return (*MikrotikTailscale).Tarballs(&parent, ctx, version, inlineHot, compress, with)
 		case "Test":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)

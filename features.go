@@ -11,7 +11,7 @@ import (
 // The Go build tag set and the review behind it, as markdown, including
 // any upstream feature nobody has reviewed yet (kept out until then).
 func (m *MikrotikTailscale) Features(ctx context.Context) (string, error) {
-	_, review, err := m.reviewedSource(ctx)
+	_, review, err := m.reviewedSource(ctx, nil)
 	if err != nil {
 		return "", err
 	}

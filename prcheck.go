@@ -39,6 +39,9 @@ func (m *MikrotikTailscale) PrCheck(
 	// Report upstream features nobody has reviewed yet instead of failing.
 	// +optional
 	allowUnreviewed bool,
+	// Check images with these opt-in features (see build); each widens every budget by its allowance.
+	// +optional
+	with []string,
 ) (string, error) {
 	f, err := checkreport.ParseFormat(format)
 	if err != nil {
@@ -48,9 +51,17 @@ func (m *MikrotikTailscale) PrCheck(
 	if err != nil {
 		return "", err
 	}
+	opts, err := features.ParseWith(with)
+	if err != nil {
+		return "", err
+	}
+	limits = budget.WithAllowance(limits, features.Allowance(opts))
 	rep := checkreport.Report{Title: "mikrotik-tailscale PR check (Tailscale " + pins.TailscaleVersion + ")"}
-	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, func(_ int, a platform.Arch) (*dagger.Container, error) {
-		return m.Build(ctx, a.Name, "", "", "", "", false, true)
+	if len(opts) > 0 {
+		rep.Title += " with " + strings.Join(opts, ", ")
+	}
+	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, opts, func(_ int, a platform.Arch) (*dagger.Container, error) {
+		return m.Build(ctx, a.Name, "", "", "", "", false, true, opts)
 	})
 
 	var out bytes.Buffer
@@ -69,13 +80,13 @@ type imageBuilder func(i int, a platform.Arch) (*dagger.Container, error)
 
 // prChecks runs every check of the required check on the images build
 // returns: pr-check's dev builds, or the very images release publishes.
-func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, build imageBuilder) []checkreport.Check {
+func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, with []string, build imageBuilder) []checkreport.Check {
 	src, err := m.tailscaleSource(ctx)
 	checks := []checkreport.Check{result("Tailscale source and Go version guard", "", err)}
 	if err != nil {
 		return checks
 	}
-	review, err := featureReview(ctx, src)
+	review, err := featureReview(ctx, src, with)
 	checks = append(checks, result("feature catalogue matches upstream featuretags", "", err))
 	if err != nil {
 		return checks

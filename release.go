@@ -64,9 +64,9 @@ func (m *MikrotikTailscale) Release(
 	// that never passed it publishes nothing.
 	variants := make([]*dagger.Container, len(platform.All()))
 	rep := checkreport.Report{Title: "mikrotik-tailscale release check (" + tag + ")"}
-	rep.Checks = m.prChecks(ctx, budget.Defaults, false, func(i int, a platform.Arch) (*dagger.Container, error) {
+	rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, func(i int, a platform.Arch) (*dagger.Container, error) {
 		var err error
-		variants[i], err = m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true)
+		variants[i], err = m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true, nil)
 		return variants[i], err
 	})
 	if !rep.Passed() {

@@ -37,12 +37,19 @@ func (m *MikrotikTailscale) Tailscale(
 	// Pack with UPX: 4x smaller on flash, about 14 MB more private RAM.
 	// +default=true
 	compress bool,
+	// Opt-in features to compile in beyond the reviewed minimum, e.g. relayserver,tailnetlock (choices: netstack, relayserver, tailnetlock, bakedroots; prices in docs/FEATURES.md).
+	// +optional
+	with []string,
 ) (*dagger.File, error) {
 	a, err := platform.Parse(arch)
 	if err != nil {
 		return nil, err
 	}
-	src, review, err := m.reviewedSource(ctx)
+	opts, err := features.ParseWith(with)
+	if err != nil {
+		return nil, err
+	}
+	src, review, err := m.reviewedSource(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -50,14 +57,14 @@ func (m *MikrotikTailscale) Tailscale(
 	return m.maybeUPX(buildTailscale(src, a, review, o), o), nil
 }
 
-// reviewedSource is the checked Tailscale source and its feature review:
-// what every build starts from.
-func (m *MikrotikTailscale) reviewedSource(ctx context.Context) (*dagger.Container, features.Review, error) {
+// reviewedSource is the checked Tailscale source and its feature review
+// with the chosen opt-ins (validated): what every build starts from.
+func (m *MikrotikTailscale) reviewedSource(ctx context.Context, with []string) (*dagger.Container, features.Review, error) {
 	src, err := m.tailscaleSource(ctx)
 	if err != nil {
 		return nil, features.Review{}, err
 	}
-	review, err := featureReview(ctx, src)
+	review, err := featureReview(ctx, src, with)
 	return src, review, err
 }
 
@@ -119,8 +126,9 @@ func (m *MikrotikTailscale) tailscaleSource(ctx context.Context) (*dagger.Contai
 }
 
 // featureReview runs upstream's featuretags tool in the source container
-// and checks the catalogue against it.
-func featureReview(ctx context.Context, src *dagger.Container) (features.Review, error) {
+// and checks the catalogue, with the chosen opt-ins (validated) moved to
+// the allowlist, against it.
+func featureReview(ctx context.Context, src *dagger.Container, with []string) (features.Review, error) {
 	list, err := src.WithExec(tsbuild.FeatureListArgs()).Stdout(ctx)
 	if err != nil {
 		return features.Review{}, err
@@ -129,14 +137,15 @@ func featureReview(ctx context.Context, src *dagger.Container) (features.Review,
 	if err != nil {
 		return features.Review{}, err
 	}
-	if err := features.Validate(known, features.Allowlist, features.Omissions); err != nil {
+	allow, omit := features.Catalogue(with)
+	if err := features.Validate(known, allow, omit); err != nil {
 		return features.Review{}, err
 	}
-	tags, err := src.WithExec(tsbuild.FeatureTagsArgs(features.AllowNames())).Stdout(ctx)
+	tags, err := src.WithExec(tsbuild.FeatureTagsArgs(features.Names(allow))).Stdout(ctx)
 	if err != nil {
 		return features.Review{}, err
 	}
-	return features.Resolve(known, features.Allowlist, features.Omissions, features.ParseTags(tags))
+	return features.ResolveWith(known, with, features.ParseTags(tags))
 }
 
 // withEnv sets each KEY=VALUE on a container.

@@ -85,3 +85,16 @@ func size(s string, keep int64) (int64, error) {
 	}
 	return int64(v * mult), nil
 }
+
+// WithAllowance returns limits with extra bytes of room on both sides of
+// every platform's budget: what the chosen opt-in features may add
+// (features.Allowance).
+func WithAllowance(limits map[string]Budget, extra int64) map[string]Budget {
+	out := make(map[string]Budget, len(limits))
+	for arch, b := range limits {
+		b.MaxCompressed += extra
+		b.MaxUncompressed += extra
+		out[arch] = b
+	}
+	return out
+}

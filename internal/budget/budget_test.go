@@ -62,3 +62,15 @@ func TestParseRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestWithAllowanceWidensEveryBudget(t *testing.T) {
+	got := WithAllowance(Defaults, 1000)
+	for arch, d := range Defaults {
+		if got[arch].MaxCompressed != d.MaxCompressed+1000 || got[arch].MaxUncompressed != d.MaxUncompressed+1000 {
+			t.Errorf("%s: %+v, defaults %+v", arch, got[arch], d)
+		}
+	}
+	if Defaults["arm64"] == got["arm64"] {
+		t.Error("WithAllowance changed nothing or changed the defaults in place")
+	}
+}

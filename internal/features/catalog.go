@@ -121,12 +121,13 @@ const CLITag = "ts_include_cli"
 func OmitTag(name string) string { return "ts_omit_" + name }
 
 // AllowNames returns the allowlist as --add wants it.
-func AllowNames() []string { return names(Allowlist) }
+func AllowNames() []string { return Names(Allowlist) }
 
 // OmissionNames returns the names of every reviewed omission.
-func OmissionNames() []string { return names(Omissions) }
+func OmissionNames() []string { return Names(Omissions) }
 
-func names(fs []Feature) []string {
+// Names returns the names of fs in order.
+func Names(fs []Feature) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {
 		out[i] = f.Name

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"dagger/mikrotik-tailscale/internal/report"
 )
 
 // Known is upstream's feature list at the pinned version: name → description,
@@ -96,6 +98,17 @@ type Review struct {
 	// Unreviewed are upstream features that are in neither list. They are
 	// omitted (the build is minimal) but nobody has decided about them yet.
 	Unreviewed []string `json:"unreviewed"`
+	// With are the opt-ins compiled in on request (also in Included).
+	With []string `json:"with,omitempty"`
+}
+
+// ResolveWith is Resolve against the catalogue with the chosen opt-ins
+// (validated by ParseWith) compiled in.
+func ResolveWith(k Known, with, tags []string) (Review, error) {
+	allow, omit := Catalogue(with)
+	r, err := Resolve(k, allow, omit, tags)
+	r.With = with
+	return r, err
 }
 
 // Resolve checks the tag set featuretags produced against the catalogue and
@@ -184,6 +197,11 @@ func (r Review) Markdown(version string) string {
 	for _, f := range Omissions {
 		reasons[f.Name] = f.Reason
 	}
+	for _, o := range OptIns {
+		if slices.Contains(r.With, o.Name) {
+			reasons[o.Name] = "opt-in (--with): " + o.Reason
+		}
+	}
 	section := func(title string, names []string, withReason bool) {
 		fmt.Fprintf(&b, "## %s (%d)\n\n", title, len(names))
 		if len(names) == 0 {
@@ -203,6 +221,13 @@ func (r Review) Markdown(version string) string {
 	section("Included", r.Included, true)
 	section("Included as dependencies", r.Dependencies, false)
 	section("Omitted", r.Omitted, true)
+	fmt.Fprintf(&b, "## Opt-ins (%d)\n\n", len(OptIns))
+	b.WriteString("Reviewed omissions a build can add back with `--with NAME,...`; each adds its allowance to the size budgets. " +
+		"What each feature costs per platform, raw and after UPX: " + PriceList + ".\n\n")
+	for _, o := range OptIns {
+		fmt.Fprintf(&b, "- %s (budget allowance %s B): %s\n", o.Name, report.Thousands(o.Allowance), o.Reason)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "## Build tags (%d)\n\n%s\n", len(r.Tags), strings.Join(r.Tags, ","))
 	return b.String()
 }

@@ -164,8 +164,12 @@ type Meta struct {
 	Revision  string    // commit hash
 	Created   time.Time // commit time: the same commit gives the same image
 	Features  []string  // compiled-in Tailscale features
+	With      []string  // opt-ins among them (--with), if any
 	Tailscale string    // Tailscale version
 }
+
+// WithLabel lists the opt-in features an image was built with.
+const WithLabel = "mikrotik-tailscale.with"
 
 // Labels returns the OCI labels for the image config.
 func Labels(m Meta) map[string]string {
@@ -185,6 +189,11 @@ func Labels(m Meta) map[string]string {
 	}
 	if m.Revision != "" {
 		l["org.opencontainers.image.revision"] = m.Revision
+	}
+	// Only a build with opt-ins says so: the default set is the reviewed
+	// minimum every release ships.
+	if len(m.With) > 0 {
+		l[WithLabel] = strings.Join(m.With, ",")
 	}
 	return l
 }

@@ -108,10 +108,17 @@ func TestLabelsUseCommitTime(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, l[k], v)
 		}
 	}
-	for _, k := range []string{"org.opencontainers.image.source", "org.opencontainers.image.revision"} {
+	for _, k := range []string{"org.opencontainers.image.source", "org.opencontainers.image.revision", WithLabel} {
 		if v, ok := Labels(Meta{})[k]; ok {
 			t.Errorf("empty input produced the label %s=%q", k, v)
 		}
+	}
+}
+
+func TestLabelsNameTheOptIns(t *testing.T) {
+	l := Labels(Meta{Features: []string{"cli", "relayserver", "tailnetlock"}, With: []string{"relayserver", "tailnetlock"}})
+	if got := l[WithLabel]; got != "relayserver,tailnetlock" {
+		t.Errorf("%s = %q", WithLabel, got)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 var Tables = map[string]func(map[string]any) (string, error){
 	"sizes":            SizeTable,
 	"busybox-strategy": BusyboxStrategyTable,
+	"price-list":       PriceTable,
 }
 
 // Begin and End are the marker comments around a generated block named

@@ -16,7 +16,6 @@ func TestEngine(t *testing.T) {
 	}{
 		{"help", testHelp},
 		{"bad-input", testBadInput},
-		{"test", testUnitTests},
 		{"stages", testStages},
 		{"build", testBuild},
 		{"tarball", testTarball},
@@ -34,14 +33,15 @@ func TestEngine(t *testing.T) {
 	}
 }
 
-// testStages runs the tailscale and busybox checks side by side: eight
-// cold builds the engine schedules together, while each call mostly waits
-// (go test -parallel in run.sh lets all eight wait at once).
+// testStages runs the tailscale and busybox checks and the test function
+// (the required check's unit tests) side by side: cold builds the engine
+// schedules together, while each call mostly waits (go test -parallel in
+// run.sh lets them all wait at once).
 func testStages(t *testing.T) {
 	for _, g := range []struct {
 		name string
 		run  func(*testing.T)
-	}{{"tailscale", testTailscaleBytes}, {"busybox", testBusyboxBytes}} {
+	}{{"test", testUnitTests}, {"tailscale", testTailscaleBytes}, {"busybox", testBusyboxBytes}} {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
 			g.run(t)

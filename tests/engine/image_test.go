@@ -135,10 +135,11 @@ func testTarballs(t *testing.T) {
 	mergeReport(t, map[string]any{"tarball_sha256": sums})
 }
 
-// features: the review as markdown, for the pinned Tailscale.
+// features: the review as markdown, for the pinned Tailscale, with the
+// opt-ins and where their prices are.
 func testFeatures(t *testing.T) {
 	c := mustCall(t, "features", stageTimeout, "features")
-	for _, want := range []string{pins.TailscaleVersion, "ts_omit_"} {
+	for _, want := range []string{pins.TailscaleVersion, "ts_omit_", "## Opt-ins (4)", "relayserver (budget allowance", "docs/FEATURES.md"} {
 		if !strings.Contains(c.Stdout, want) {
 			t.Errorf("features output lacks %q:\n%s", want, c.Stdout)
 		}

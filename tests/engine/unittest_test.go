@@ -8,13 +8,12 @@ import (
 	"regexp"
 	"slices"
 	"testing"
-	"time"
 )
 
 // test, as .woodpecker/pr-check.yaml runs it first: every internal package
 // that has tests reports ok from the engine's Go container.
 func testUnitTests(t *testing.T) {
-	c := mustCall(t, "test", 20*time.Minute, "test")
+	c := mustCall(t, "test", stageTimeout, "test")
 	ok := regexp.MustCompile(`(?m)^ok\s+(\S+)`)
 	var passed []string
 	for _, m := range ok.FindAllStringSubmatch(c.Stdout, -1) {

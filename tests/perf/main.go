@@ -8,6 +8,8 @@
 //     size, compression time, and start-up time of `tailscaled --version`;
 //   - mem: RSS/PSS/Private_Dirty of an idle tailscaled, raw vs UPX'd, in a
 //     private network namespace;
+//   - prices: every feature's marginal size (features.PriceVariants), the
+//     price list in docs/FEATURES.md (not in the default phases);
 //   - bench: packet-path benchmarks (x/crypto ChaCha20-Poly1305 at MTU
 //     sizes, wireguard-go's device, tailscale's filter/packet/magicsock)
 //     compiled once per inlining variant and run interleaved.
@@ -92,6 +94,7 @@ type config struct {
 	ultraTimeout  time.Duration
 	qemuBench     bool
 	benchTimeMult float64
+	priceVariants []string
 }
 
 type perf struct {
@@ -122,6 +125,7 @@ func main() {
 		ultraTO = flag.Duration("ultra-brute-timeout", 30*time.Minute, "give up on one --ultra-brute after this long")
 		qbench  = flag.Bool("qemu-bench", true, "also run the benchmarks under qemu-user for arm64 and arm/v7 (ratios only)")
 		btmult  = flag.Float64("benchtime-mult", 1, "scale every benchtime (quick trial runs: 0.2)")
+		pvars   = flag.String("price-variants", "", "price-list builds to make (names as in features.PriceVariants, e.g. +relayserver,-dns); empty for all")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -131,6 +135,18 @@ func main() {
 	cfg := config{work: *work, out: *out, phases: map[string]bool{}, rounds: *rounds, qemuRounds: *qrounds,
 		execs: *execs, memRounds: *mem, settle: *settle, ultraArches: map[string]bool{}, ultraTimeout: *ultraTO,
 		qemuBench: *qbench, benchTimeMult: *btmult}
+	if *pvars != "" {
+		cfg.priceVariants = strings.Split(*pvars, ",")
+		var valid []string
+		for _, v := range features.PriceVariants() {
+			valid = append(valid, v.Name)
+		}
+		for _, n := range cfg.priceVariants {
+			if !slices.Contains(valid, n) {
+				log.Fatalf("-price-variants: unknown %q; choose from %s", n, strings.Join(valid, ","))
+			}
+		}
+	}
 	if cfg.out == "" {
 		cfg.out = filepath.Join(cfg.work, "report")
 	}
@@ -183,6 +199,9 @@ func main() {
 	}
 	if cfg.phases["bench"] {
 		p.phaseBench()
+	}
+	if cfg.phases["prices"] {
+		p.phasePrices()
 	}
 	p.rep["elapsed_s"] = time.Since(start).Seconds()
 	p.rep["loadavg_end"] = loadavg()
