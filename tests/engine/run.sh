@@ -2,7 +2,7 @@
 # The engine suite (tests/engine): every user-facing Dagger function of
 # this module, called through the real `dagger` CLI on whatever engine it
 # reaches, checked against the host suite's artifacts. Run it after the
-# host suite, or beside it (.ci/run does), with the same ARTIFACTS_DIR: its
+# host suite (.ci/run does), or beside it, with the same ARTIFACTS_DIR: its
 # last step waits (bounded) for the host suite's exit status in
 # ARTIFACTS_DIR/host-suite.rc, then compares.
 #
