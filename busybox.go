@@ -143,7 +143,7 @@ func (m *MikrotikTailscale) Busybox(
 // platform with the cross toolchains of every target installed: one layer
 // that all four BusyBox builds share.
 func (m *MikrotikTailscale) busyboxBuilder(ctx context.Context) (*dagger.Container, error) {
-	base := dag.Container().From(m.DebianImage)
+	base := fromBase(m.DebianImage)
 	buildArch, err := base.WithExec(busybox.BuildArchArgs()).Stdout(ctx)
 	if err != nil {
 		return nil, err

@@ -14,8 +14,7 @@ import (
 // the pinned upx-ucl installed and the pinned ca-certificates package
 // downloaded: the tools the host suite uses, at the same versions.
 func (m *MikrotikTailscale) debianTools() *dagger.Container {
-	return dag.Container().
-		From(m.DebianImage).
+	return fromBase(m.DebianImage).
 		WithNewFile(debtools.BackportsList, debtools.BackportsLine).
 		WithExec(debtools.AptArgs())
 }

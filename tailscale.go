@@ -79,8 +79,7 @@ func buildTailscale(src *dagger.Container, a platform.Arch, review features.Revi
 // goBuilder is the golang container on the engine's native platform: Go
 // cross-compiles, so the Tailscale build never runs under emulation.
 func (m *MikrotikTailscale) goBuilder() *dagger.Container {
-	return dag.Container().
-		From(m.GolangImage).
+	return fromBase(m.GolangImage).
 		WithMountedCache(goModCache, dag.CacheVolume("mikrotik-tailscale-go-mod")).
 		WithMountedCache(goBuildCache, dag.CacheVolume("mikrotik-tailscale-go-build")).
 		WithEnvVariable("GOTOOLCHAIN", "local").
