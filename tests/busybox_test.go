@@ -96,6 +96,7 @@ var bbSpecial = map[string]struct {
 // bin/busybox and the symlinks, with and without /proc. `busybox --list`
 // in there must match the list.
 func TestBusyboxApplets(t *testing.T) {
+	inTailnetPhase(t)
 	for _, a := range platform.All() {
 		t.Run(a.Dir, func(t *testing.T) {
 			b := busyboxBuild(t, a, busybox.Chosen)
@@ -318,6 +319,7 @@ func bbNames(checks []bbCheck) map[string]bool {
 // thing, in the bare chroot, per arch, with and without /proc: the
 // behaviour suite and the extended checks all pass.
 func TestBusyboxBehaviour(t *testing.T) {
+	inTailnetPhase(t)
 	for _, a := range platform.All() {
 		t.Run(a.Dir, func(t *testing.T) {
 			all := append(bbBehaviour(), bbExtended()...)

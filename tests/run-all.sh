@@ -86,8 +86,10 @@ go vet -tags measure ./...
 # file; the console gets results, failures and the tests' own lines.
 log=${ARTIFACTS_DIR:+$ARTIFACTS_DIR/host-suite.log}
 log=${log:-$(mktemp /tmp/mikrotik-tailscale-host-suite.XXXXXX)}
+# -parallel 4: the tailnet's two routers and the two BusyBox checks that
+# run beside them (tests/harness_test.go, inTailnetPhase).
 set +e
-go test -count=1 -timeout 85m -v ./... 2>&1 | tee "$log" |
+go test -count=1 -timeout 85m -parallel 4 -v ./... 2>&1 | tee "$log" |
   grep --line-buffered -E '^(--- FAIL|\s+--- FAIL|FAIL|ok|panic)|\.go:[0-9]+:'
 rc=${PIPESTATUS[0]}
 set -e

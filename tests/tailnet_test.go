@@ -58,6 +58,7 @@ var tailnetArches = []string{"amd64", "arm/v7"}
 // reaches.
 func TestTailnet(t *testing.T) {
 	requireRoot(t)
+	inTailnetPhase(t)
 	for _, name := range tailnetArches {
 		a := mustArch(t, name)
 		t.Run(a.Dir, func(t *testing.T) {
