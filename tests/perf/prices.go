@@ -46,6 +46,7 @@ func (p *perf) phasePrices() {
 		}
 	}()
 	arches := map[string]any{}
+	var sameAsDefault []func() // filled in once the default is packed
 	for _, a := range p.cfg.arches {
 		sizes := map[string]any{}
 		arches[a.Dir] = sizes
@@ -61,13 +62,7 @@ func (p *perf) phasePrices() {
 		for _, v := range variants {
 			if v.Kind == features.PriceWithout && slices.Equal(tagsOf[v.Name], tagsOf["default"]) {
 				log.Printf("prices %s %s: same tags as the default", a.Name, v.Name)
-				packing.Add(1)
-				packs <- func() { // after the default's own pack job
-					defer packing.Done()
-					mu.Lock()
-					defer mu.Unlock()
-					sizes[v.Name] = sizes["default"]
-				}
+				sameAsDefault = append(sameAsDefault, func() { sizes[v.Name] = sizes["default"] })
 				continue
 			}
 			raw := filepath.Join(dir, v.Name+".raw")
@@ -97,5 +92,8 @@ func (p *perf) phasePrices() {
 	}
 	packing.Wait()
 	close(packs)
+	for _, fill := range sameAsDefault {
+		fill()
+	}
 	p.rep["prices"] = map[string]any{"tailscale": pins.TailscaleVersion, "go": "go" + pins.GoVersion, "variants": variants, "arches": arches}
 }
