@@ -193,7 +193,7 @@ func (m *MikrotikTailscale) Tarball(
 	if err != nil {
 		return nil, err
 	}
-	return routerOSTarball(ctx, ctr, defaultCreated)
+	return m.routerOSTarball(ctx, ctr, defaultCreated)
 }
 
 // Export RouterOS tarballs for every platform into one directory.
@@ -224,7 +224,7 @@ func (m *MikrotikTailscale) Tarballs(
 		if err != nil {
 			return err
 		}
-		tars[i], err = routerOSTarball(ctx, ctr, defaultCreated)
+		tars[i], err = m.routerOSTarball(ctx, ctr, defaultCreated)
 		return err
 	})
 	if err != nil {
@@ -239,19 +239,38 @@ func (m *MikrotikTailscale) Tarballs(
 
 // routerOSTarball exports a single-platform image the way RouterOS wants
 // it, with the engine's build times replaced by created.
-func routerOSTarball(ctx context.Context, ctr *dagger.Container, created time.Time) (*dagger.File, error) {
+func (m *MikrotikTailscale) routerOSTarball(ctx context.Context, ctr *dagger.Container, created time.Time) (*dagger.File, error) {
+	stamp, err := m.imageStamp(ctx, created)
+	if err != nil {
+		return nil, err
+	}
 	return withCommitTime(ctx, ctr.AsTarball(dagger.ContainerAsTarballOpts{
 		MediaTypes:        dagger.ImageMediaTypesDockerMediaTypes,
 		ForcedCompression: dagger.ImageLayerCompressionUncompressed,
-	}), created)
+	}), stamp)
+}
+
+// imageStamp is what an exported image says about how it was made: the
+// commit time, and the recipe's description of each layer in place of
+// the engine's cache-record descriptions (internal/imagetime).
+func (m *MikrotikTailscale) imageStamp(ctx context.Context, created time.Time) (imagetime.Stamp, error) {
+	applets, err := m.applets(ctx)
+	if err != nil {
+		return imagetime.Stamp{}, err
+	}
+	layers, err := layout.Layers(applets)
+	if err != nil {
+		return imagetime.Stamp{}, err
+	}
+	return imagetime.Stamp{Created: created, History: layout.History(layers)}, nil
 }
 
 // withCommitTime rewrites an exported image archive so its config and
-// history carry created instead of the time the engine built it
-// (internal/imagetime): the same commit gives the same bytes on any
-// engine, cold or warm.
-func withCommitTime(ctx context.Context, archive *dagger.File, created time.Time) (*dagger.File, error) {
-	name, err := commitTimeArchive(ctx, archive, created)
+// history carry the stamp instead of the time the engine built it and
+// the state of its cache (internal/imagetime): the same commit gives the
+// same bytes on any engine, cold, warm or restarted.
+func withCommitTime(ctx context.Context, archive *dagger.File, stamp imagetime.Stamp) (*dagger.File, error) {
+	name, err := commitTimeArchive(ctx, archive, stamp)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +280,7 @@ func withCommitTime(ctx context.Context, archive *dagger.File, created time.Time
 // commitTimeArchive is withCommitTime's rewritten archive as a file in
 // the module's working directory (where CurrentModule reads files from),
 // named by its digest so that calls never collide.
-func commitTimeArchive(ctx context.Context, archive *dagger.File, created time.Time) (string, error) {
+func commitTimeArchive(ctx context.Context, archive *dagger.File, stamp imagetime.Stamp) (string, error) {
 	in, cleanup, err := exportFile(ctx, archive, "image.tar")
 	if err != nil {
 		return "", err
@@ -271,7 +290,7 @@ func commitTimeArchive(ctx context.Context, archive *dagger.File, created time.T
 	if err != nil {
 		return "", err
 	}
-	fixed, err := imagetime.RewriteBytes(raw, created)
+	fixed, err := imagetime.RewriteBytes(raw, stamp)
 	if err != nil {
 		return "", err
 	}

@@ -133,7 +133,7 @@ func (m *MikrotikTailscale) archChecks(ctx context.Context, i int, a platform.Ar
 				ocicheck.Bytes(img.Uncompressed), ocicheck.Bytes(limit.MaxUncompressed))),
 	)
 
-	checks = append(checks, result("RouterOS tarball importable", a.Name, checkRouterOSTarball(ctx, ctr)))
+	checks = append(checks, result("RouterOS tarball importable", a.Name, m.checkRouterOSTarball(ctx, ctr)))
 
 	info, err := ctr.WithExec([]string{"/" + layout.BinDir + "/tailscale", "debug", "go-buildinfo"}).Stdout(ctx)
 	if err == nil {
@@ -175,8 +175,8 @@ func exportedImage(ctx context.Context, ctr *dagger.Container) (ocicheck.Report,
 
 // checkRouterOSTarball exports the tarball `dagger call tarball` returns
 // and checks RouterOS can import it.
-func checkRouterOSTarball(ctx context.Context, ctr *dagger.Container) error {
-	tar, err := routerOSTarball(ctx, ctr, defaultCreated)
+func (m *MikrotikTailscale) checkRouterOSTarball(ctx context.Context, ctr *dagger.Container) error {
+	tar, err := m.routerOSTarball(ctx, ctr, defaultCreated)
 	if err != nil {
 		return err
 	}

@@ -72,12 +72,17 @@ func (m *MikrotikTailscale) Release(
 	if !rep.Passed() {
 		return "", fmt.Errorf("refusing to publish: %d of %d checks failed\n%s", len(rep.Failed()), len(rep.Checks), rep.Markdown())
 	}
-	// The engine's build times become the commit time: a re-run of the
-	// same commit on any engine is then the same index, a no-op.
+	// The engine's build times become the commit time, and its cache
+	// state leaves the history: a re-run of the same commit on any engine
+	// is then the same index, a no-op.
+	stamp, err := m.imageStamp(ctx, meta.Created)
+	if err != nil {
+		return "", err
+	}
 	path, err := commitTimeArchive(ctx, variants[0].AsTarball(dagger.ContainerAsTarballOpts{
 		PlatformVariants:  variants[1:],
 		ForcedCompression: dagger.ImageLayerCompressionGzip,
-	}), meta.Created)
+	}), stamp)
 	if err != nil {
 		return "", err
 	}

@@ -1,13 +1,20 @@
-// Package imagetime takes the build machine's clock out of an exported
-// image. The Dagger engine (v0.21) stamps an image config's "created"
-// and every history entry with the time it built the layers, keeps each
-// symlink's creation time (Directory.withTimestamps follows symlinks),
-// and offers no SOURCE_DATE_EPOCH: the same commit would then give a new
-// digest on every engine with a cold cache, and a re-run of a release
-// would be refused as different content. RewriteArchive sets those times
-// to the commit time in an exported OCI layout or docker archive, every
-// layer entry's time included (what withTimestamps means to do), and
-// fixes every digest that depends on them.
+// Package imagetime takes the build machine's clock and the engine's
+// cache state out of an exported image. The Dagger engine (v0.21) stamps
+// an image config's "created" and every history entry with the time it
+// built the layers, keeps each symlink's creation time
+// (Directory.withTimestamps follows symlinks), and offers no
+// SOURCE_DATE_EPOCH: the same commit would then give a new digest on
+// every engine with a cold cache, and a re-run of a release would be
+// refused as different content. It also writes each history entry's
+// created_by from the description of the layer's cache record, and that
+// changes with the cache: "Directory.withDirectory" when the layer was
+// just built, "rehydrated persisted snapshot" when it came from an
+// engine that restarted since (measured: the same arm/v7 tarball before
+// and after a wipe differed in nothing else). RewriteArchive sets those
+// times to the commit time and created_by to the recipe's description of
+// each layer in an exported OCI layout or docker archive, every layer
+// entry's time included (what withTimestamps means to do), and fixes
+// every digest that depends on them.
 package imagetime
 
 import (
@@ -51,16 +58,29 @@ type archive struct {
 	byName      map[string]*entry
 	created     string // as configs write it
 	createdTime time.Time
+	history     []string
+}
+
+// Stamp is what an exported image should say about how it was made.
+type Stamp struct {
+	// Created is the commit time: the config's created, every history
+	// entry's and every layer entry's time.
+	Created time.Time
+	// History is the created_by of each layer's history entry, in layer
+	// order (layout.History); a config with another number of layers is
+	// an error. Empty leaves created_by as the engine wrote it.
+	History []string
 }
 
 // RewriteArchive copies the tar archive in to out with every image
-// config's created time and history times set to created, and the
-// manifests, indexes, index.json and (docker archives) manifest.json that
-// reference a changed config updated to its new digest. Everything else
-// is copied byte for byte; entries are written in name order.
-func RewriteArchive(in io.Reader, out io.Writer, created time.Time) error {
-	created = created.UTC().Truncate(time.Second)
-	a := &archive{byName: map[string]*entry{}, created: created.Format(time.RFC3339), createdTime: created}
+// config's created time, history times and history created_by set from
+// s, and the manifests, indexes, index.json and (docker archives)
+// manifest.json that reference a changed config updated to its new
+// digest. Everything else is copied byte for byte; entries are written in
+// name order.
+func RewriteArchive(in io.Reader, out io.Writer, s Stamp) error {
+	created := s.Created.UTC().Truncate(time.Second)
+	a := &archive{byName: map[string]*entry{}, created: created.Format(time.RFC3339), createdTime: created, history: s.History}
 	tr := tar.NewReader(in)
 	for {
 		h, err := tr.Next()
@@ -337,8 +357,9 @@ func digest(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// rewriteConfig sets created and every history entry's created, and the
-// diff IDs of rewritten layers (by layer index).
+// rewriteConfig sets created, every history entry's created and each
+// layer's created_by, and the diff IDs of rewritten layers (by layer
+// index).
 func (a *archive) rewriteConfig(doc []byte, diffIDs map[int]string) ([]byte, bool, error) {
 	var c map[string]any
 	if err := unmarshal(doc, &c); err != nil {
@@ -364,9 +385,26 @@ func (a *archive) rewriteConfig(doc []byte, diffIDs map[int]string) ([]byte, boo
 	}
 	set(c)
 	hist, _ := c["history"].([]any)
+	var layerHist []map[string]any // history entries that made a layer
 	for _, h := range hist {
-		if obj, ok := h.(map[string]any); ok {
-			set(obj)
+		obj, ok := h.(map[string]any)
+		if !ok {
+			return nil, false, errors.New("a history entry is not an object")
+		}
+		set(obj)
+		if empty, _ := obj["empty_layer"].(bool); !empty {
+			layerHist = append(layerHist, obj)
+		}
+	}
+	if len(a.history) > 0 {
+		if len(layerHist) != len(a.history) {
+			return nil, false, fmt.Errorf("config has %d layer history entries, the recipe %d layers", len(layerHist), len(a.history))
+		}
+		for i, obj := range layerHist {
+			if obj["created_by"] != a.history[i] {
+				obj["created_by"] = a.history[i]
+				changed = true
+			}
 		}
 	}
 	if !changed {
@@ -428,9 +466,9 @@ func contains(list []string, s string) bool {
 }
 
 // RewriteBytes is RewriteArchive on an archive in memory.
-func RewriteBytes(in []byte, created time.Time) ([]byte, error) {
+func RewriteBytes(in []byte, s Stamp) ([]byte, error) {
 	var out bytes.Buffer
-	if err := RewriteArchive(bytes.NewReader(in), &out, created); err != nil {
+	if err := RewriteArchive(bytes.NewReader(in), &out, s); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil

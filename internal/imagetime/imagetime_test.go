@@ -54,8 +54,9 @@ func gzipped(t *testing.T, b []byte) []byte {
 
 // dockerArchive builds what the engine's AsTarball with Docker media types
 // writes for one platform: an OCI layout whose index points at a docker
-// v2 manifest, plus manifest.json, with the build times given.
-func dockerArchive(t *testing.T, built time.Time, arch string, gz bool) []byte {
+// v2 manifest, plus manifest.json, with the build times and the cache
+// record's description (history created_by) given.
+func dockerArchive(t *testing.T, built time.Time, arch string, gz bool, createdBy string) []byte {
 	t.Helper()
 	tars := [][]byte{layerTar(t, "etc/a", "a", built), layerTar(t, "bin/b", "b-"+arch, built)}
 	var diffIDs, history []any
@@ -63,7 +64,7 @@ func dockerArchive(t *testing.T, built time.Time, arch string, gz bool) []byte {
 	var layers [][]byte
 	for _, l := range tars {
 		diffIDs = append(diffIDs, "sha256:"+digestOf(l))
-		history = append(history, map[string]any{"created": built.Format(time.RFC3339Nano), "created_by": "Directory.withDirectory"})
+		history = append(history, map[string]any{"created": built.Format(time.RFC3339Nano), "created_by": createdBy})
 		mt := "application/vnd.docker.image.rootfs.diff.tar"
 		if gz {
 			l, mt = gzipped(t, l), mt+".gzip"
@@ -123,27 +124,39 @@ func writeTemp(t *testing.T, b []byte) string {
 
 var commit = time.Date(2026, 6, 2, 13, 54, 52, 0, time.UTC)
 
-// Two builds at different times become the same bytes, which still form
-// an importable RouterOS archive whose config carries the commit time and
-// whose layers are untouched.
+// stamp is what the module writes: the commit time and the recipe's
+// description of each of the fixture's two layers.
+var stamp = Stamp{Created: commit, History: []string{"recipe: etc", "recipe: bin"}}
+
+// What the engine (v0.21.8) writes as created_by: a layer it just built,
+// and the same layer from its cache after a restart.
+const (
+	builtNow   = "Directory.withDirectory"
+	rehydrated = "rehydrated persisted snapshot"
+)
+
+// Two builds at different times, one fresh and one from a restarted
+// engine's cache, become the same bytes, which still form an importable
+// RouterOS archive whose config carries the commit time and the recipe's
+// history and whose layers are untouched.
 func TestRewriteDockerArchive(t *testing.T) {
-	a := dockerArchive(t, time.Date(2026, 12, 1, 21, 51, 20, 330209510, time.UTC), "arm", false)
-	b := dockerArchive(t, time.Date(2026, 12, 2, 8, 0, 0, 1, time.UTC), "arm", false)
+	a := dockerArchive(t, time.Date(2026, 12, 1, 21, 51, 20, 330209510, time.UTC), "arm", false, builtNow)
+	b := dockerArchive(t, time.Date(2026, 12, 2, 8, 0, 0, 1, time.UTC), "arm", false, rehydrated)
 	if bytes.Equal(a, b) {
 		t.Fatal("fixture: builds at different times are already identical")
 	}
-	ra, err := RewriteBytes(a, commit)
+	ra, err := RewriteBytes(a, stamp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb, err := RewriteBytes(b, commit)
+	rb, err := RewriteBytes(b, stamp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(ra, rb) {
 		t.Fatal("rewritten archives of the same content differ")
 	}
-	again, err := RewriteBytes(ra, commit)
+	again, err := RewriteBytes(ra, stamp)
 	if err != nil || !bytes.Equal(again, ra) {
 		t.Fatalf("rewriting twice changed the archive (%v)", err)
 	}
@@ -163,7 +176,7 @@ func TestRewriteDockerArchive(t *testing.T) {
 		t.Errorf("created %s, want %s", cf.Created.Time, commit)
 	}
 	for i, h := range cf.History {
-		if !h.Created.Time.Equal(commit) || h.CreatedBy != "Directory.withDirectory" {
+		if !h.Created.Time.Equal(commit) || h.CreatedBy != stamp.History[i] {
 			t.Errorf("history %d: %+v", i, h)
 		}
 	}
@@ -222,7 +235,7 @@ func TestRewriteMultiPlatformIndex(t *testing.T) {
 	var blobs = map[string][]byte{}
 	var descs []any
 	for _, arch := range []string{"amd64", "arm64"} {
-		tr := tar.NewReader(bytes.NewReader(dockerArchive(t, time.Now(), arch, true)))
+		tr := tar.NewReader(bytes.NewReader(dockerArchive(t, time.Now(), arch, true, builtNow)))
 		var idx struct {
 			Manifests []map[string]any `json:"manifests"`
 		}
@@ -257,7 +270,7 @@ func TestRewriteMultiPlatformIndex(t *testing.T) {
 	tw.Write(layoutFile)
 	tw.Close()
 
-	out, err := RewriteBytes(b.Bytes(), commit)
+	out, err := RewriteBytes(b.Bytes(), stamp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,6 +289,11 @@ func TestRewriteMultiPlatformIndex(t *testing.T) {
 		}
 		if !cf.Created.Time.Equal(commit) {
 			t.Errorf("%s: created %s", pi.Platform, cf.Created.Time)
+		}
+		for i, h := range cf.History {
+			if h.CreatedBy != stamp.History[i] {
+				t.Errorf("%s: history %d created_by %q", pi.Platform, i, h.CreatedBy)
+			}
 		}
 		// ggcr verifies each gzip'd blob's digest and diff ID on read.
 		checkLayerTimes(t, pi.Image)
@@ -303,16 +321,44 @@ func mustUncompressed(t *testing.T, l v1.Layer) io.ReadCloser {
 	return rc
 }
 
+// The recipe's history must account for every layer: a config with
+// another number of layers is not the image the recipe describes.
+// Without a history, created_by stays as the engine wrote it.
+func TestRewriteHistoryCount(t *testing.T) {
+	a := dockerArchive(t, time.Now(), "arm", false, rehydrated)
+	short := Stamp{Created: commit, History: stamp.History[:1]}
+	if _, err := RewriteBytes(a, short); err == nil || !strings.Contains(err.Error(), "2 layer history entries, the recipe 1 layers") {
+		t.Fatalf("one history entry for two layers: err = %v", err)
+	}
+	out, err := RewriteBytes(a, Stamp{Created: commit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ocicheck.LoadDockerTarball(writeTemp(t, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range cf.History {
+		if h.CreatedBy != rehydrated || !h.Created.Time.Equal(commit) {
+			t.Errorf("history %d: %+v", i, h)
+		}
+	}
+}
+
 func TestRewriteRejectsWhatIsNoImageLayout(t *testing.T) {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
 	tw.WriteHeader(&tar.Header{Name: "hello", Mode: 0o644, Size: 2})
 	tw.Write([]byte("hi"))
 	tw.Close()
-	if _, err := RewriteBytes(b.Bytes(), commit); err == nil || !strings.Contains(err.Error(), "index.json") {
+	if _, err := RewriteBytes(b.Bytes(), stamp); err == nil || !strings.Contains(err.Error(), "index.json") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := RewriteBytes([]byte("not a tar"), commit); err == nil {
+	if _, err := RewriteBytes([]byte("not a tar"), stamp); err == nil {
 		t.Fatal("garbage accepted")
 	}
 }

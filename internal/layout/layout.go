@@ -65,8 +65,13 @@ type Entry struct {
 
 // Layer is a set of entries added in one step and never touched again.
 type Layer struct {
-	Name    string
-	Entries []Entry
+	Name string
+	// CreatedBy is the layer's history entry in the image config (what
+	// `docker history` shows). The engine would write the description of
+	// its cache record there, which changes with its cache state
+	// (internal/imagetime), so the exports write this instead.
+	CreatedBy string
+	Entries   []Entry
 }
 
 // Layers returns the image's layers, least often changing first so a new
@@ -77,7 +82,7 @@ type Layer struct {
 // that directory would make overlayfs copy the 3 MB binary up into a
 // second layer.
 func Layers(applets []string) ([]Layer, error) {
-	base := Layer{Name: "base", Entries: []Entry{
+	base := Layer{Name: "base", CreatedBy: "mikrotik-tailscale base: CA bundle, state and socket directories", Entries: []Entry{
 		dir("etc"), dir("etc/ssl"), dir("etc/ssl/certs"),
 		{Path: CACerts, Kind: File, Mode: 0o644, From: FromCACerts},
 		dir("var"), dir("var/lib"),
@@ -87,7 +92,7 @@ func Layers(applets []string) ([]Layer, error) {
 		dir("var/run"), dir(SocketDir),
 	}}
 
-	bb := Layer{Name: "busybox", Entries: []Entry{
+	bb := Layer{Name: "busybox", CreatedBy: "mikrotik-tailscale busybox: /bin/busybox and its applet links", Entries: []Entry{
 		dir(BusyBoxDir),
 		{Path: BusyBox, Kind: File, Mode: 0o755, From: FromBusyBox},
 	}}
@@ -103,7 +108,7 @@ func Layers(applets []string) ([]Layer, error) {
 		bb.Entries = append(bb.Entries, Entry{Path: BusyBoxDir + "/" + a, Kind: Symlink, Mode: 0o777, Target: "busybox"})
 	}
 
-	ts := Layer{Name: "tailscale", Entries: []Entry{
+	ts := Layer{Name: "tailscale", CreatedBy: "mikrotik-tailscale tailscale: tailscale.combined, start and the argv[0] links", Entries: []Entry{
 		dir("usr"), dir("usr/local"), dir(BinDir),
 		{Path: Binary, Kind: File, Mode: 0o755, From: FromTailscale},
 		{Path: Start, Kind: File, Mode: 0o755, Content: StartScript},
@@ -112,6 +117,16 @@ func Layers(applets []string) ([]Layer, error) {
 		ts.Entries = append(ts.Entries, Entry{Path: BinDir + "/" + name, Kind: Symlink, Mode: 0o777, Target: tsbuild.Output})
 	}
 	return []Layer{base, bb, ts}, nil
+}
+
+// History is the created_by of each layer's history entry, in layer
+// order: what the exported image's config says built each layer.
+func History(layers []Layer) []string {
+	h := make([]string, len(layers))
+	for i, l := range layers {
+		h[i] = l.CreatedBy
+	}
+	return h
 }
 
 func dir(p string) Entry { return Entry{Path: p, Kind: Dir, Mode: 0o755} }
@@ -204,7 +219,15 @@ func Labels(m Meta) map[string]string {
 func Validate(layers []Layer) error {
 	where := map[string]string{}
 	kinds := map[string]Kind{}
+	createdBy := map[string]string{}
 	for _, l := range layers {
+		if l.CreatedBy == "" {
+			return fmt.Errorf("layer %s has no history entry (CreatedBy)", l.Name)
+		}
+		if prev, ok := createdBy[l.CreatedBy]; ok {
+			return fmt.Errorf("layers %s and %s have the same history entry %q", prev, l.Name, l.CreatedBy)
+		}
+		createdBy[l.CreatedBy] = l.Name
 		for _, e := range l.Entries {
 			if e.Path == "" || path.IsAbs(e.Path) || path.Clean(e.Path) != e.Path {
 				return fmt.Errorf("layer %s: path %q must be relative and clean", l.Name, e.Path)

@@ -44,6 +44,30 @@ func TestTailscaleDirectoryIsOneLayerAndLast(t *testing.T) {
 	}
 }
 
+// Each layer names what built it, so `docker history` reads the recipe
+// and not the engine's cache state.
+func TestHistoryNamesEveryLayer(t *testing.T) {
+	layers := mustLayers(t, "sh")
+	h := History(layers)
+	if len(h) != len(layers) {
+		t.Fatalf("%d history entries for %d layers", len(h), len(layers))
+	}
+	for i, l := range layers {
+		if h[i] != l.CreatedBy || !strings.HasPrefix(h[i], "mikrotik-tailscale "+l.Name+": ") {
+			t.Errorf("layer %s: history %q", l.Name, h[i])
+		}
+	}
+	broken := mustLayers(t, "sh")
+	broken[1].CreatedBy = ""
+	if err := Validate(broken); err == nil || !strings.Contains(err.Error(), "no history entry") {
+		t.Errorf("a layer without CreatedBy: %v", err)
+	}
+	broken[1].CreatedBy = broken[0].CreatedBy
+	if err := Validate(broken); err == nil || !strings.Contains(err.Error(), "same history entry") {
+		t.Errorf("two layers with one CreatedBy: %v", err)
+	}
+}
+
 func TestBusyBoxFarmSkipsDuplicatesAndRejectsPaths(t *testing.T) {
 	layers := mustLayers(t, "sh", "sh", "busybox", "[")
 	var links []string
@@ -64,10 +88,10 @@ func TestBusyBoxFarmSkipsDuplicatesAndRejectsPaths(t *testing.T) {
 
 func TestValidateCatchesBrokenLayouts(t *testing.T) {
 	cases := map[string][]Layer{
-		"again in layer":     {{Name: "a", Entries: []Entry{dir("x")}}, {Name: "b", Entries: []Entry{dir("x")}}},
-		"no parent":          {{Name: "a", Entries: []Entry{{Path: "x/y", Kind: File}}}},
-		"dangles":            {{Name: "a", Entries: []Entry{dir("x"), {Path: "x/l", Kind: Symlink, Target: "nope"}}}},
-		"relative and clean": {{Name: "a", Entries: []Entry{dir("/abs")}}},
+		"again in layer":     {{Name: "a", CreatedBy: "A", Entries: []Entry{dir("x")}}, {Name: "b", CreatedBy: "B", Entries: []Entry{dir("x")}}},
+		"no parent":          {{Name: "a", CreatedBy: "A", Entries: []Entry{{Path: "x/y", Kind: File}}}},
+		"dangles":            {{Name: "a", CreatedBy: "A", Entries: []Entry{dir("x"), {Path: "x/l", Kind: Symlink, Target: "nope"}}}},
+		"relative and clean": {{Name: "a", CreatedBy: "A", Entries: []Entry{dir("/abs")}}},
 	}
 	for want, layers := range cases {
 		err := Validate(layers)

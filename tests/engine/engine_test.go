@@ -10,6 +10,7 @@ import "testing"
 // each start one module runtime instead of two (every runtime start cost
 // about 16 s on the CI engine, which installs its custom CA around each
 // exec); builds next (later calls reuse the engine's cache), releases, the
+// restarted-engine checks (the same cache, loaded back from disk), the
 // wiped-engine checks after them, since they throw that cache away, and
 // last the comparisons with the host suite's artifacts, which wait for
 // the host suite when it runs alongside (host_test.go).
@@ -29,6 +30,7 @@ func TestEngine(t *testing.T) {
 		{"pr-check", testPrCheck},
 		{"pr-check-budget", testPrCheckBudget},
 		{"release", testRelease},
+		{"restarted-engine", testRestartedEngine},
 		{"wiped-engine", testWipedEngine},
 		{"rollback", testRollback},
 		{"host", testHost},

@@ -15,6 +15,9 @@
 //   - ENGINE_MODULE_ARGS: constructor flags for every call, e.g. the
 //     tag-only base images a local engine serves:
 //     "--golang-image=golang:1.27.3-bookworm --debian-image=debian:12.15-slim".
+//   - ENGINE_RESTART: a shell command that restarts the engine and keeps
+//     its state. Required in CI; elsewhere its checks are skipped when it
+//     is unset.
 //   - ENGINE_RESET: a shell command that wipes the engine's state (build
 //     cache and cache volumes) and leaves it running again. Required in CI;
 //     elsewhere its checks are skipped when it is unset.

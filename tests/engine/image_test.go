@@ -86,7 +86,7 @@ func checkRouterOSTarball(t *testing.T, what string, a platform.Arch, file strin
 	}
 	checkImageConfig(t, img, a, devLabels())
 	epoch := time.Unix(0, 0)
-	checkBuildTimes(t, img, epoch)
+	checkStamp(t, img, epoch)
 	sameRootfs(t, what, a, img, &epoch)
 }
 

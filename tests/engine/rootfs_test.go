@@ -21,6 +21,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
+	"dagger/mikrotik-tailscale/internal/busybox"
 	"dagger/mikrotik-tailscale/internal/layout"
 	"dagger/mikrotik-tailscale/internal/ocicheck"
 	"dagger/mikrotik-tailscale/internal/pins"
@@ -215,9 +216,10 @@ func checkImageConfig(t *testing.T, img v1.Image, a platform.Arch, labels map[st
 	}
 }
 
-// checkBuildTimes: the config and its history carry the commit time, not
-// the time the engine built the image (internal/imagetime).
-func checkBuildTimes(t *testing.T, img v1.Image, created time.Time) {
+// checkStamp: the config and its history carry the commit time and the
+// recipe's description of each layer, not the time the engine built the
+// image or the state of its cache (internal/imagetime).
+func checkStamp(t *testing.T, img v1.Image, created time.Time) {
 	t.Helper()
 	cf, err := img.ConfigFile()
 	if err != nil {
@@ -226,11 +228,37 @@ func checkBuildTimes(t *testing.T, img v1.Image, created time.Time) {
 	if !cf.Created.Time.Equal(created) {
 		t.Errorf("config created %s, want %s", cf.Created.Time, created)
 	}
+	want := recipeHistory(t)
+	if len(cf.History) != len(want) {
+		t.Fatalf("%d history entries, want one per layer of the recipe (%d)", len(cf.History), len(want))
+	}
 	for i, h := range cf.History {
 		if !h.Created.Time.Equal(created) {
 			t.Errorf("history %d created %s, want %s", i, h.Created.Time, created)
 		}
+		if h.CreatedBy != want[i] {
+			t.Errorf("history %d created_by %q, want %q", i, h.CreatedBy, want[i])
+		}
 	}
+}
+
+// recipeHistory is layout.History of the image the module builds from
+// this repository's applet list.
+func recipeHistory(t *testing.T) []string {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join("..", "..", busybox.ListFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := busybox.ParseList(string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := layout.Layers(busybox.Names(list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return layout.History(layers)
 }
 
 func variantSuffix(v string) string {

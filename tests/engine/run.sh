@@ -12,7 +12,9 @@
 # Needs: the dagger CLI (dagger.json's engineVersion) and an engine it
 # reaches; Go (tests/run-all.sh sets it up). Optional: ENGINE_MODULE_ARGS
 # (constructor flags, e.g. base images from a registry mirror),
-# ENGINE_RESET (a command that wipes the engine's state; without it the
+# ENGINE_RESTART (a command that restarts the engine and keeps its state;
+# without it the restarted-engine checks are skipped, except in CI where
+# they fail), ENGINE_RESET (a command that wipes the engine's state; without it the
 # wiped-engine checks are skipped, except in CI where they fail),
 # ENGINE_REGISTRY_HOST (this machine's address as the engine's containers
 # reach it). See tests/engine/harness_test.go.
