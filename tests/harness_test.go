@@ -43,6 +43,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	prefetchHeadscale()
 	code := m.Run()
 	// Scratch space (source copies, build caches) is never an artifact.
 	os.RemoveAll(filepath.Join(artifactsDir, ".work"))
