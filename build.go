@@ -238,7 +238,8 @@ func (m *MikrotikTailscale) Tarballs(
 }
 
 // routerOSTarball exports a single-platform image the way RouterOS wants
-// it, with the engine's build times replaced by created.
+// it, stamped with created and the recipe's layer history in place of
+// the engine's build times and cache state.
 func (m *MikrotikTailscale) routerOSTarball(ctx context.Context, ctr *dagger.Container, created time.Time) (*dagger.File, error) {
 	stamp, err := m.imageStamp(ctx, created)
 	if err != nil {
