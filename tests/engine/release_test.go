@@ -285,6 +285,32 @@ func checkReleasedIndex(t *testing.T, r *testRegistry, tag, sha, created string)
 	}
 }
 
+// engineCommand is the shell command in the environment variable env
+// (ENGINE_RESTART, ENGINE_RESET), which the step named step needs: a CI
+// run without it fails, any other run skips the step. Calling the
+// result runs the command, bounded by timeout, and records its seconds
+// in the report under key.
+func engineCommand(t *testing.T, env, step, what string) func(timeout time.Duration, key string) {
+	t.Helper()
+	command := os.Getenv(env)
+	if command == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: CI must prove the %s checks (see tests/engine/run.sh)", env, step)
+		}
+		t.Skipf("%s is not set: no command to %s", env, what)
+	}
+	return func(timeout time.Duration, key string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		start := time.Now()
+		if out, err := exec.CommandContext(ctx, "sh", "-c", command).CombinedOutput(); err != nil {
+			t.Fatalf("%s %q: %v\n%s", env, command, err, out)
+		}
+		mergeReport(t, map[string]any{key: time.Since(start).Round(time.Second).Seconds()})
+	}
+}
+
 // After an engine restart that keeps its state, the same commit still
 // gives the same bytes: the tarball step's arm/v7 file again, and a
 // re-run of the last release is a no-op, not a refusal. The layers now
@@ -297,13 +323,7 @@ func checkReleasedIndex(t *testing.T, r *testRegistry, tag, sha, created string)
 // under a published tag (internal/imagetime now writes the recipe's
 // descriptions).
 func testRestartedEngine(t *testing.T) {
-	restart := os.Getenv("ENGINE_RESTART")
-	if restart == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ENGINE_RESTART is not set: CI must prove the restarted-engine checks (see tests/engine/run.sh)")
-		}
-		t.Skip("ENGINE_RESTART is not set: no command to restart this engine")
-	}
+	restart := engineCommand(t, "ENGINE_RESTART", "restarted-engine", "restart this engine")
 	a, err := platform.Parse("arm/v7")
 	if err != nil {
 		t.Fatal(err)
@@ -318,13 +338,7 @@ func testRestartedEngine(t *testing.T) {
 	if before == "" || published == "" {
 		t.Fatal("the tarball and release steps must pass first")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	start := time.Now()
-	if out, err := exec.CommandContext(ctx, "sh", "-c", restart).CombinedOutput(); err != nil {
-		t.Fatalf("ENGINE_RESTART %q: %v\n%s", restart, err, out)
-	}
-	mergeReport(t, map[string]any{"engine_restart_seconds": time.Since(start).Round(time.Second).Seconds()})
+	restart(5*time.Minute, "engine_restart_seconds")
 	withRegistryPassword(t)
 
 	t.Run("tarball", func(t *testing.T) {
@@ -360,13 +374,7 @@ func testRestartedEngine(t *testing.T) {
 // The release's own no-op rule (same digest under the same tag: nothing
 // pushed) is the release step's re-run.
 func testWipedEngine(t *testing.T) {
-	reset := os.Getenv("ENGINE_RESET")
-	if reset == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ENGINE_RESET is not set: CI must prove the wiped-engine checks (see tests/engine/run.sh)")
-		}
-		t.Skip("ENGINE_RESET is not set: no command to wipe this engine's state")
-	}
+	reset := engineCommand(t, "ENGINE_RESET", "wiped-engine", "wipe this engine's state")
 	a, err := platform.Parse("arm/v7")
 	if err != nil {
 		t.Fatal(err)
@@ -377,14 +385,7 @@ func testWipedEngine(t *testing.T) {
 	if before == "" {
 		t.Fatal("the tarball step did not record its sha256; it must pass first")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, "sh", "-c", reset)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ENGINE_RESET %q: %v\n%s", reset, err, out)
-	}
-	mergeReport(t, map[string]any{"engine_reset_seconds": time.Since(start).Round(time.Second).Seconds()})
+	reset(15*time.Minute, "engine_reset_seconds")
 
 	out := exportPath(t, "after-wipe/"+tarballName(a))
 	mustCall(t, "tarball-armv7-after-wipe", stageTimeout, "tarball", "--arch", a.Name, "export", "--path", out)
