@@ -76,12 +76,21 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
 fi
 command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends npm >/dev/null
 export RENOVATE_PREFIX=/var/cache/mikrotik-tailscale/renovate-$RENOVATE_VERSION
+# The download (network) runs beside go vet (CPU).
+npm_pid=
 if [ "$("$RENOVATE_PREFIX/node_modules/.bin/renovate" --version 2>/dev/null)" != "$RENOVATE_VERSION" ]; then
-  npm install --prefix "$RENOVATE_PREFIX" --no-audit --no-fund --loglevel=error "renovate@$RENOVATE_VERSION"
+  npm_log=$(mktemp /tmp/mikrotik-tailscale-npm.XXXXXX)
+  npm install --prefix "$RENOVATE_PREFIX" --no-audit --no-fund --loglevel=error "renovate@$RENOVATE_VERSION" >"$npm_log" 2>&1 &
+  npm_pid=$!
 fi
 
 # vet compiles every package (the measure-tagged measurements too).
 go vet -tags measure ./...
+if [ -n "$npm_pid" ] && ! wait "$npm_pid"; then
+  cat "$npm_log" >&2
+  echo "npm install renovate@$RENOVATE_VERSION failed" >&2
+  exit 1
+fi
 # The full -v log (every test's duration and measurements) goes to a
 # file; the console gets results, failures and the tests' own lines.
 log=${ARTIFACTS_DIR:+$ARTIFACTS_DIR/host-suite.log}

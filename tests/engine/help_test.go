@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // documentedFunctions are the functions README.md and .woodpecker/ call.
@@ -49,7 +48,7 @@ func documentedFunctions(t *testing.T) []string {
 // Every function's `--help` shows that summary and each argument's help
 // on the flag's own line.
 func testHelp(t *testing.T) {
-	c := daggerCLI(t, "functions", 20*time.Minute, "functions")
+	c := daggerCLI(t, "functions", callTimeout, "functions")
 	if c.Err != nil {
 		t.Fatalf("%s", c)
 	}
@@ -78,7 +77,7 @@ func testHelp(t *testing.T) {
 		if !strings.HasSuffix(summary, ".") {
 			t.Errorf("%s: summary %q is cut mid-sentence", fn, summary)
 		}
-		h := daggerCall(t, "help-"+fn, 10*time.Minute, fn, "--help")
+		h := daggerCall(t, "help-"+fn, callTimeout, fn, "--help")
 		if h.Err != nil {
 			t.Errorf("%s", h)
 			continue
