@@ -68,15 +68,8 @@ func (m *MikrotikTailscale) Build(
 	}
 	meta.Features = append(review.Included, review.Dependencies...)
 	meta.With = review.With
-	applets, err := m.applets(ctx)
+	layers, err := m.imageLayers(ctx)
 	if err != nil {
-		return nil, err
-	}
-	layers, err := layout.Layers(applets)
-	if err != nil {
-		return nil, err
-	}
-	if err := layout.Validate(layers); err != nil {
 		return nil, err
 	}
 	o := tsbuild.Options{InlineHot: inlineHot, NoCompress: !compress}
@@ -128,17 +121,14 @@ func layerDirectory(l layout.Layer, files map[layout.Source]*dagger.File, create
 	return d.WithTimestamps(int(created.Unix()))
 }
 
-// applets reads the BusyBox applet list from the repository.
-func (m *MikrotikTailscale) applets(ctx context.Context) ([]string, error) {
+// imageLayers is the image layout for the repository's BusyBox applet
+// list (layout.ImageLayers).
+func (m *MikrotikTailscale) imageLayers(ctx context.Context) ([]layout.Layer, error) {
 	text, err := m.Source.File(busybox.ListFile).Contents(ctx)
 	if err != nil {
 		return nil, err
 	}
-	list, err := busybox.ParseList(text)
-	if err != nil {
-		return nil, err
-	}
-	return busybox.Names(list), nil
+	return layout.ImageLayers(text)
 }
 
 // defaultCreated is the time of a build without --created: the epoch, so
@@ -255,11 +245,7 @@ func (m *MikrotikTailscale) routerOSTarball(ctx context.Context, ctr *dagger.Con
 // commit time, and the recipe's description of each layer in place of
 // the engine's cache-record descriptions (internal/imagetime).
 func (m *MikrotikTailscale) imageStamp(ctx context.Context, created time.Time) (imagetime.Stamp, error) {
-	applets, err := m.applets(ctx)
-	if err != nil {
-		return imagetime.Stamp{}, err
-	}
-	layers, err := layout.Layers(applets)
+	layers, err := m.imageLayers(ctx)
 	if err != nil {
 		return imagetime.Stamp{}, err
 	}

@@ -250,11 +250,7 @@ func recipeHistory(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := busybox.ParseList(string(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := layout.Layers(busybox.Names(list))
+	layers, err := layout.ImageLayers(string(text))
 	if err != nil {
 		t.Fatal(err)
 	}
