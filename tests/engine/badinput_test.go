@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Bad input fails with an error that names the valid choices, before any
@@ -49,7 +50,7 @@ func testBadInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := daggerCall(t, "bad-input-"+tc.name, callTimeout, tc.args...)
+			c := daggerCall(t, "bad-input-"+tc.name, 10*time.Minute, tc.args...)
 			if c.Err == nil {
 				t.Fatalf("accepted:\n%s", c)
 			}

@@ -73,12 +73,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// callTimeout bounds one `dagger` call. It is a bound, not a speed
-// check: a cold engine builds the Go toolchain's caches and every cross
-// toolchain first, and in CI the engine runs niced beside the host suite
-// (.ci/run), so a call may wait for CPU through the host's image builds.
-const callTimeout = 60 * time.Minute
-
 // call is one finished `dagger call`.
 type call struct {
 	Args     []string

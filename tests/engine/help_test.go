@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // documentedFunctions are the functions README.md and .woodpecker/ call.
@@ -48,7 +49,7 @@ func documentedFunctions(t *testing.T) []string {
 // Every function's `--help` shows that summary and each argument's help
 // on the flag's own line.
 func testHelp(t *testing.T) {
-	c := daggerCLI(t, "functions", callTimeout, "functions")
+	c := daggerCLI(t, "functions", 20*time.Minute, "functions")
 	if c.Err != nil {
 		t.Fatalf("%s", c)
 	}
@@ -77,7 +78,7 @@ func testHelp(t *testing.T) {
 		if !strings.HasSuffix(summary, ".") {
 			t.Errorf("%s: summary %q is cut mid-sentence", fn, summary)
 		}
-		h := daggerCall(t, "help-"+fn, callTimeout, fn, "--help")
+		h := daggerCall(t, "help-"+fn, 10*time.Minute, fn, "--help")
 		if h.Err != nil {
 			t.Errorf("%s", h)
 			continue

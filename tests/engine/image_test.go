@@ -37,7 +37,7 @@ func devLabels() map[string]string {
 func testBuild(t *testing.T) {
 	forEachArch(t, func(t *testing.T, a platform.Arch) {
 		out := exportPath(t, filepath.Join(a.Dir, "build.oci.tar"))
-		mustCall(t, "build-"+a.Dir, callTimeout, "build", "--arch", a.Name, "export", "--path", out)
+		mustCall(t, "build-"+a.Dir, stageTimeout, "build", "--arch", a.Name, "export", "--path", out)
 		idx, err := ocicheck.LoadIndexFromOCITar(out)
 		if err != nil {
 			t.Fatal(err)
@@ -99,7 +99,7 @@ func testTarball(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := exportPath(t, "mikrotik-tailscale-armv7.tar")
-	mustCall(t, "tarball-armv7", callTimeout, "tarball", "--arch", "arm/v7", "export", "--path", out)
+	mustCall(t, "tarball-armv7", stageTimeout, "tarball", "--arch", "arm/v7", "export", "--path", out)
 	checkRouterOSTarball(t, "tarball/"+a.Dir, a, out)
 	tarballMu.Lock()
 	tarballSHA256["tarball:"+tarballName(a)] = fileSHA256(t, out)
@@ -111,7 +111,7 @@ func testTarball(t *testing.T) {
 // --arch arm/v7 gave.
 func testTarballs(t *testing.T) {
 	dist := exportPath(t, "dist")
-	mustCall(t, "tarballs", callTimeout, "tarballs", "export", "--path", dist)
+	mustCall(t, "tarballs", stageTimeout, "tarballs", "export", "--path", dist)
 	entries, err := os.ReadDir(dist)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func testTarballs(t *testing.T) {
 // features: the review as markdown, for the pinned Tailscale, with the
 // opt-ins and where their prices are.
 func testFeatures(t *testing.T) {
-	c := mustCall(t, "features", callTimeout, "features")
+	c := mustCall(t, "features", stageTimeout, "features")
 	for _, want := range []string{pins.TailscaleVersion, "ts_omit_", "## Opt-ins (4)", "relayserver (budget allowance", "docs/FEATURES.md"} {
 		if !strings.Contains(c.Stdout, want) {
 			t.Errorf("features output lacks %q:\n%s", want, c.Stdout)

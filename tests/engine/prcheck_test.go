@@ -23,7 +23,7 @@ func checkRows(report string) (rows [][3]string) {
 // pr-check, as .woodpecker/pr-check.yaml runs it: every check passes, for
 // every platform, and the verdict counts them all.
 func testPrCheck(t *testing.T) {
-	c := mustCall(t, "pr-check", callTimeout, "pr-check")
+	c := mustCall(t, "pr-check", stageTimeout, "pr-check")
 	rows := checkRows(c.Stdout)
 	if len(rows) == 0 {
 		t.Fatalf("no check table in the report:\n%s", c.Stdout)
@@ -52,7 +52,7 @@ func testPrCheck(t *testing.T) {
 // pr-check with an arm64 budget far below the image fails, and says which
 // check failed, for which platform, and by how much, in the same report.
 func testPrCheckBudget(t *testing.T) {
-	c := daggerCall(t, "pr-check-small-budget", callTimeout, "pr-check", "--budgets", "arm64=1MB/1MB")
+	c := daggerCall(t, "pr-check-small-budget", stageTimeout, "pr-check", "--budgets", "arm64=1MB/1MB")
 	if c.Err == nil {
 		t.Fatalf("pr-check passed with a 1 MB budget:\n%s", c)
 	}

@@ -161,7 +161,7 @@ func withRegistryPassword(t *testing.T) {
 func releaseCall(t *testing.T, name, tag, sha, created string) call {
 	t.Helper()
 	r := startRegistry(t)
-	return daggerCall(t, name, callTimeout, "release",
+	return daggerCall(t, name, stageTimeout, "release",
 		"--tag", tag,
 		"--repository", r.repository(true),
 		"--username", "ci",
@@ -338,7 +338,7 @@ func testRestartedEngine(t *testing.T) {
 	if before == "" || published == "" {
 		t.Fatal("the tarball and release steps must pass first")
 	}
-	restart(15*time.Minute, "engine_restart_seconds")
+	restart(5*time.Minute, "engine_restart_seconds")
 	withRegistryPassword(t)
 
 	t.Run("tarball", func(t *testing.T) {
@@ -347,7 +347,7 @@ func testRestartedEngine(t *testing.T) {
 		// The version spelled out is the default's: the same image, but
 		// not the engine's cached result of the earlier call, so the
 		// module exports it again from the reloaded layers.
-		mustCall(t, "tarball-armv7-after-restart", callTimeout, "tarball", "--arch", a.Name,
+		mustCall(t, "tarball-armv7-after-restart", stageTimeout, "tarball", "--arch", a.Name,
 			"--version", devLabels()["org.opencontainers.image.version"], "export", "--path", out)
 		if got := fileSHA256(t, out); got != before {
 			t.Errorf("%s: sha256 %s after the restart, %s before", tarballName(a), got, before)
@@ -388,7 +388,7 @@ func testWipedEngine(t *testing.T) {
 	reset(15*time.Minute, "engine_reset_seconds")
 
 	out := exportPath(t, "after-wipe/"+tarballName(a))
-	mustCall(t, "tarball-armv7-after-wipe", callTimeout, "tarball", "--arch", a.Name, "export", "--path", out)
+	mustCall(t, "tarball-armv7-after-wipe", stageTimeout, "tarball", "--arch", a.Name, "export", "--path", out)
 	if got := fileSHA256(t, out); got != before {
 		t.Errorf("%s: sha256 %s after the wipe, %s before", tarballName(a), got, before)
 	}
@@ -404,7 +404,7 @@ func testRollback(t *testing.T) {
 		t.Fatal("the release step did not publish; rollback has nothing to go back to")
 	}
 	withRegistryPassword(t)
-	c := mustCall(t, "rollback", callTimeout, "rollback",
+	c := mustCall(t, "rollback", stageTimeout, "rollback",
 		"--tag", older, "--repository", r.repository(true), "--username", "ci", "--password", "env:REGISTRY_PASSWORD")
 	var res publish.Result
 	readJSON(t, c.Stdout, &res)

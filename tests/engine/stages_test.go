@@ -11,10 +11,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"dagger/mikrotik-tailscale/internal/platform"
 	"dagger/mikrotik-tailscale/internal/tsbuild"
 )
+
+// stageTimeout bounds one stage call; a cold engine builds the Go
+// toolchain's caches and every cross toolchain first.
+const stageTimeout = 45 * time.Minute
 
 // sameFile compares an engine export with the host suite's file and
 // records both digests.
@@ -59,7 +64,7 @@ func testTailscaleBytes(t *testing.T) {
 			{"raw", "false", filepath.Join(a.Dir, tsbuild.Output+".raw")},
 		} {
 			out := exportPath(t, filepath.Join(a.Dir, "tailscale."+v.kind))
-			mustCall(t, "tailscale-"+a.Dir+"-"+v.kind, callTimeout,
+			mustCall(t, "tailscale-"+a.Dir+"-"+v.kind, stageTimeout,
 				"tailscale", "--arch", a.Name, "--compress="+v.compress, "export", "--path", out)
 			what := "tailscale/" + a.Dir + "/" + v.kind
 			afterHost(what, func(t *testing.T) { sameFile(t, what, out, hostArtifact(t, v.host)) })
@@ -76,7 +81,7 @@ func testBusyboxBytes(t *testing.T) {
 			{"raw", "false", filepath.Join(a.Dir, "busybox.raw")},
 		} {
 			out := exportPath(t, filepath.Join(a.Dir, "busybox-"+v.kind))
-			mustCall(t, "busybox-"+a.Dir+"-"+v.kind, callTimeout,
+			mustCall(t, "busybox-"+a.Dir+"-"+v.kind, stageTimeout,
 				"busybox", "--arch", a.Name, "--compress="+v.compress, "export", "--path", out)
 			links, err := filepath.Glob(filepath.Join(out, "bin", "*"))
 			if err != nil {

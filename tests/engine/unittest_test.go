@@ -13,7 +13,7 @@ import (
 // test, as .woodpecker/pr-check.yaml runs it first: every internal package
 // that has tests reports ok from the engine's Go container.
 func testUnitTests(t *testing.T) {
-	c := mustCall(t, "test", callTimeout, "test")
+	c := mustCall(t, "test", stageTimeout, "test")
 	ok := regexp.MustCompile(`(?m)^ok\s+(\S+)`)
 	var passed []string
 	for _, m := range ok.FindAllStringSubmatch(c.Stdout, -1) {
