@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,10 +97,25 @@ func mergeReport(t testing.TB, patch map[string]any) {
 // churn, 2 min of control outage), mostly waiting; the CPU-bound BusyBox
 // checks fill that time instead of running before it. The fixtures they
 // share build once, under their own locks.
+//
+// The first test to enter the phase writes tailnetPhaseMarker into the
+// artifacts directory: from then on the CPU has room to spare, and
+// .ci/run starts the engine suite in it, at the lowest CPU share.
 func inTailnetPhase(t *testing.T) {
 	t.Helper()
 	t.Parallel()
+	markTailnetPhase.Do(func() {
+		if err := os.WriteFile(filepath.Join(artifactsDir, tailnetPhaseMarker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+			t.Errorf("writing the tailnet-phase marker: %v", err)
+		}
+	})
 }
+
+// tailnetPhaseMarker is the file in ARTIFACTS_DIR that says the host
+// suite has reached its tailnet phase (.ci/run waits for it).
+const tailnetPhaseMarker = "host-suite.tailnet-phase"
+
+var markTailnetPhase sync.Once
 
 // requireRoot fails (never skips) when the suite cannot do its job.
 func requireRoot(t testing.TB) {

@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 # ends: the engine suite's comparisons wait for it (tests/engine/host_test.go).
 if [ -n "${ARTIFACTS_DIR:-}" ]; then
   mkdir -p "$ARTIFACTS_DIR"
-  rm -f "$ARTIFACTS_DIR/host-suite.rc"
+  rm -f "$ARTIFACTS_DIR/host-suite.rc" "$ARTIFACTS_DIR/host-suite.tailnet-phase"
   trap 'echo $? >"$ARTIFACTS_DIR/host-suite.rc"' EXIT
 fi
 
@@ -19,6 +19,11 @@ if [ "$(id -u)" != 0 ]; then
   echo "run-all.sh needs root (apt installs, network namespaces, chroot)" >&2
   exit 1
 fi
+
+# Each setup step's seconds are printed (docs/DEVELOPMENT.md, where CI's
+# time goes).
+step_start=$SECONDS
+step_done() { echo "setup: $1 $((SECONDS - step_start)) s"; step_start=$SECONDS; }
 
 # upx-ucl (and a Go new enough to fetch toolchains) live in backports.
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -51,6 +56,7 @@ apt-get install -y -qq --no-install-recommends \
 # The exact UPX build the pipeline packs with (internal/pins.UPXVersion).
 UPX_VERSION=$(sed -n 's/^const UPXVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
 apt-get install -y -qq --no-install-recommends --allow-downgrades "upx-ucl=${UPX_VERSION:?UPXVersion not found in internal/pins/pins.go}" >/dev/null
+step_done "apt (toolchains, qemu, upx)"
 
 # Any Go >= 1.21 downloads the pinned builder toolchain through the module
 # proxy; bookworm's own golang-go (1.19) is too old, backports' is not.
@@ -61,6 +67,7 @@ fi
 GO_VERSION=$(sed -n 's/^const GoVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
 export GOTOOLCHAIN="go${GO_VERSION:?GoVersion not found in internal/pins/pins.go}"
 go version
+step_done "Go $GO_VERSION"
 
 # Renovate's own config validator and extractor (tests/renovate_test.go),
 # from the npm registry, the same version .woodpecker/renovate.yaml runs.
@@ -91,6 +98,8 @@ if [ -n "$npm_pid" ] && ! wait "$npm_pid"; then
   echo "npm install renovate@$RENOVATE_VERSION failed" >&2
   exit 1
 fi
+[ -z "$npm_pid" ] || rm -f "$npm_log"
+step_done "go vet, Renovate download"
 # The full -v log (every test's duration and measurements) goes to a
 # file; the console gets results, failures and the tests' own lines.
 log=${ARTIFACTS_DIR:+$ARTIFACTS_DIR/host-suite.log}
