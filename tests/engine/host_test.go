@@ -12,12 +12,12 @@ import (
 	"time"
 )
 
-// The engine suite and the host suite may run side by side (on more
-// cores than CI's 2, where .ci/run runs them one after the other). So no
-// step compares with the host suite's artifacts while it runs: each
+// The engine suite and the host suite may run side by side (.ci/run
+// starts the engine suite when the host suite reaches its tailnet phase).
+// So no step compares with the host suite's artifacts while it runs: each
 // queues its comparisons with afterHost, and the last step, host, runs
-// them once the host suite has finished. Run after the host suite, as
-// .ci/run does, the wait is immediate.
+// them once the host suite has finished. Run after the host suite, the
+// wait is immediate.
 
 // hostSuiteWait bounds the wait for the host suite's exit status.
 const hostSuiteWait = 85 * time.Minute
