@@ -25,8 +25,10 @@ cd "$(dirname "$0")/../.."
 export ARTIFACTS_DIR
 command -v dagger >/dev/null || { echo "no dagger CLI on PATH" >&2; exit 1; }
 want=$(sed -n 's/.*"engineVersion": *"\(v[^"]*\)".*/\1/p' dagger.json)
-dagger version
-dagger version | grep -q " ${want} " || { echo "the dagger CLI is not ${want} (dagger.json's engineVersion)" >&2; exit 1; }
+version=$(dagger version)
+echo "$version"
+# A here-string, not a pipe: grep -q stops reading early (SIGPIPE under pipefail).
+grep -q " ${want} " <<<"$version" || { echo "the dagger CLI is not ${want} (dagger.json's engineVersion)" >&2; exit 1; }
 
 GO_VERSION=$(sed -n 's/^const GoVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
 export GOTOOLCHAIN="go${GO_VERSION:?GoVersion not found in internal/pins/pins.go}"

@@ -162,7 +162,7 @@ for a in $ARCHES; do
 done
 {
   printf '{"jobs":%s,"rounds":%s,"nproc":%s,"kernel":"%s","qemu":"%s",\n"summary":[%s],\n"runs":[\n' \
-    "$JOBS" "$ROUNDS" "$(nproc)" "$(uname -r)" "$(qemu-aarch64-static --version | head -1)" "$(IFS=,; echo "${summary[*]}")"
+    "$JOBS" "$ROUNDS" "$(nproc)" "$(uname -r)" "$(qemu-aarch64-static --version | sed -n 1p)" "$(IFS=,; echo "${summary[*]}")"
   paste -sd, "$ROWS" | sed 's/},{/},\n{/g'; echo ']}'
 } >"$OUT"
 echo "JSON: $OUT" >&2
