@@ -158,7 +158,7 @@ func (m *MikrotikTailscale) busyboxBuilder(ctx context.Context) (*dagger.Contain
 // busyboxSource is the build container with the pinned release unpacked
 // in bbSrc: from busybox.net or else Debian's archive copy, checked
 // against pins.BusyBoxSHA256 by the engine on download and by sha256sum
-// before it is unpacked.
+// before it is unpacked; then the project's own applets are added.
 func busyboxSource(ctx context.Context, builder *dagger.Container) (*dagger.Container, error) {
 	tarball := busybox.Tarball(pins.BusyBoxVersion)
 	file, _, err := busybox.FetchFirst(busybox.URLs(pins.BusyBoxVersion), func(url string) (*dagger.File, error) {
@@ -167,11 +167,14 @@ func busyboxSource(ctx context.Context, builder *dagger.Container) (*dagger.Cont
 	if err != nil {
 		return nil, err
 	}
-	return builder.
+	src := builder.
 		WithWorkdir(bbWork).
 		WithFile(path.Join(bbWork, tarball), file).
 		WithNewFile(path.Join(bbWork, "SHA256SUMS"), busybox.SHA256Sums(pins.BusyBoxSHA256, tarball)).
 		WithExec(busybox.VerifyArgs("SHA256SUMS")).
-		WithExec(busybox.ExtractArgs(tarball)).
-		WithWorkdir(bbSrc), nil
+		WithExec(busybox.ExtractArgs(tarball))
+	for _, f := range busybox.OwnApplets() {
+		src = src.WithNewFile(path.Join(bbSrc, f.Path), f.Content)
+	}
+	return src.WithWorkdir(bbSrc), nil
 }

@@ -101,7 +101,7 @@ func bbToolchain(t *testing.T, a platform.Arch) busybox.Toolchain {
 }
 
 // runBusyboxRecipe runs the BusyBox recipe in dir exactly as busybox.go
-// does in the build container: unpack, derive the applet symbols from the
+// does in the build container: unpack, add the own applets, derive the applet symbols from the
 // source, generate and check the .config, build, list, UPX.
 func runBusyboxRecipe(t *testing.T, a platform.Arch, s busybox.Strategy, dir string) *bbBuild {
 	t.Helper()
@@ -113,6 +113,11 @@ func runBusyboxRecipe(t *testing.T, a platform.Arch, s busybox.Strategy, dir str
 	}
 	mustRun(t, dir, nil, 5*time.Minute, busybox.ExtractArgs(tarball)...)
 	src := filepath.Join(dir, busybox.SrcDir(pins.BusyBoxVersion))
+	for _, f := range busybox.OwnApplets() {
+		if err := os.WriteFile(filepath.Join(src, f.Path), []byte(f.Content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	listText, err := os.ReadFile(filepath.Join("..", busybox.ListFile))
 	if err != nil {

@@ -228,6 +228,11 @@ func bbBehaviour() []bbCheck {
 			"mkdir -p out && tar xzf a.tgz -C out && cat out/src/f && tar tzf a.tgz", false, bbEquals("data\nsrc/\nsrc/f")},
 		{"no PATH", `env -i /bin/sh -c 'ls -d /bin; echo hi | wc -c'`, false, bbEquals("/bin\n3")},
 		{"ps", "ps", true, bbMatches(`(?m)^\s*PID\s+USER`, `(?m)\bps$`)},
+		// The health probe with no tailscaled (tests/tailnet_health_test.go
+		// has it against a real one): unhealthy, saying why.
+		{"tshealth", "tshealth; echo rc=$?; tshealth -s /bin/busybox; echo rc=$?", false, bbEquals(
+			"tshealth: tailscaled is not running: can't connect to /var/run/tailscale/tailscaled.sock: No such file or directory\nrc=1\n" +
+				"tshealth: tailscaled is not running: can't connect to /bin/busybox: Connection refused\nrc=1")},
 	}
 }
 

@@ -229,6 +229,7 @@ func testTailnet(t *testing.T, a platform.Arch) {
 	t.Run("exit-node", tn.testExitNode)
 	t.Run("paths", tn.testPaths)
 	t.Run("magicdns", tn.testMagicDNS)
+	t.Run("healthcheck", tn.testHealthCheck)
 	t.Run("restart", tn.testRestart)
 	t.Run("login-url", tn.testLoginURL)
 	t.Run("flash", tn.testFlash)
@@ -577,8 +578,11 @@ func (tn *tailnet) testRestart(t *testing.T) {
 	start := time.Now()
 	tn.router.start(t)
 	tn.wireRouter(t)
+	// No tailscaled yet, on a fresh socket tmpfs: unhealthy.
+	expectHealth(t, tn.router, false, "tailscaled is not running", 30*time.Second)
 	tn.router.Go(t)
 	tn.waitRunning(t, tn.router)
+	expectHealth(t, tn.router, true, "", 30*time.Second)
 	expectHTTP(t, tn.client, lanHost, "lan", tn.snat(lanRouter), 90*time.Second)
 	tn.measure("restart_rejoin_s", time.Since(start).Seconds())
 	if v4, _ := tn.tsIPs(t, tn.router); v4 != tn.routerIP {
@@ -617,6 +621,8 @@ func (tn *tailnet) testLoginURL(t *testing.T) {
 	veth(t, tn.wan, "new0", []string{"10.99.3.254/24"}, n, "eth0", []string{loginWAN + "/24"})
 	nsIP(t, n, "route", "add", "default", "via", "10.99.3.254")
 	n.Go(t)
+	// Up but never logged in: unhealthy, and the probe says why.
+	expectHealth(t, n, false, "NeedsLogin", 30*time.Second)
 	args := []string{"nsenter", "-t", fmt.Sprint(n.child), "-U", "-m", "-n", "-r", "-w", "--",
 		"tailscale", "up", "--login-server=" + tn.hs.ServerURL(), "--accept-dns=false", "--timeout=120s"}
 	cmd := exec.Command(args[0], args[1:]...)
@@ -657,6 +663,10 @@ func (tn *tailnet) testLoginURL(t *testing.T) {
 		t.Fatalf("tailscale up still waiting 60 s after the login was registered:\n%s", out.String())
 	}
 	tn.waitRunning(t, n)
+	expectHealth(t, n, true, "", 30*time.Second)
+	// Logged in but switched off (`tailscale down`): unhealthy.
+	n.MustExec(t, 30*time.Second, "tailscale", "down")
+	expectHealth(t, n, false, "backend state Stopped", 30*time.Second)
 }
 
 // diagnose logs the nodes' routing and netfilter state after a failure.

@@ -30,6 +30,11 @@ const (
 	// ConfigFile is read at start when present: a headless router brings
 	// itself up from it (auth key, routes, exit node) with no shell step.
 	ConfigFile = "/" + StateDir + "/tailscaled.json"
+	// HealthCheck is the container's health probe, an applet of the
+	// project's own (busybox.OwnApplets): exit 0 when tailscaled's backend
+	// state is Running. RouterOS runs it as healthcheck-cmd and the
+	// updater decides a swap by it (routeros/update-tailscale.rsc).
+	HealthCheck = "/" + BusyBoxDir + "/tshealth"
 	// Start is the entrypoint: enables forwarding, then execs tailscaled.
 	Start = BinDir + "/start"
 )

@@ -1,12 +1,13 @@
 // Package smoke is the run-time check of a finished image: a POSIX sh
 // script that runs inside the image itself (BusyBox ash, nothing else) and
-// proves the daemon, the CLI and the shell work. The PR check runs it in
+// proves the daemon, the CLI, the health probe and the shell work. The PR check runs it in
 // each image through the engine; the host suite runs it in a chroot of the
 // same rootfs.
 package smoke
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"dagger/mikrotik-tailscale/internal/layout"
@@ -44,6 +45,9 @@ if [ ! -c /dev/net/tun ]; then
 	mkdir -p /dev/net && mknod /dev/net/tun c 10 200 || fail "no /dev/net/tun and cannot create it"
 fi
 
+out=$(%[8]s 2>&1) && fail "health probe healthy with no tailscaled: $out"
+case "$out" in *"not running"*) echo "ok: health probe before start: $out" ;; *) fail "health probe before start: $out" ;; esac
+
 %[3]s >"$log" 2>&1 &
 pid=$!
 i=0
@@ -63,6 +67,9 @@ echo "ok: forwarding enabled"
 out=$(tailscale status 2>&1)
 case "$out" in *"Logged out"*) echo "ok: status says logged out" ;; *) fail "status: $out" ;; esac
 
+out=$(%[8]s 2>&1) && fail "health probe healthy while logged out: $out"
+case "$out" in *"NeedsLogin"*) echo "ok: health probe logged out: $out" ;; *) fail "health probe logged out: $out" ;; esac
+
 out=$(tailscale set --advertise-routes=192.168.88.0/24 --advertise-exit-node 2>&1) || fail "set: $out"
 echo "ok: set --advertise-routes --advertise-exit-node"
 
@@ -77,7 +84,7 @@ echo "ok: shell pipeline"
 kill "$pid"
 wait "$pid"
 echo %[6]s
-`, shellQuote(LogFile), layout.Socket, strings.Join(quoted, " "), shellQuote(tailscaleVersion), tailscaleVersion, OK, layout.Env()[0])
+`, shellQuote(LogFile), layout.Socket, strings.Join(quoted, " "), shellQuote(tailscaleVersion), tailscaleVersion, OK, layout.Env()[0], layout.HealthCheck)
 }
 
 // shellQuote quotes s for POSIX sh.
@@ -134,4 +141,4 @@ func tail(text string, n int) string {
 }
 
 // Applets are the BusyBox applets the script needs in the image.
-var Applets = []string{"sh", "sleep", "kill", "head", "tr", "wc", "cat", "mkdir", "mknod"}
+var Applets = []string{"sh", "sleep", "kill", "head", "tr", "wc", "cat", "mkdir", "mknod", path.Base(layout.HealthCheck)}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"dagger/mikrotik-tailscale/internal/busybox"
+	"dagger/mikrotik-tailscale/internal/layout"
 )
 
 func TestScriptStartsTheEntrypointAndChecksVersion(t *testing.T) {
@@ -21,6 +22,8 @@ func TestScriptStartsTheEntrypointAndChecksVersion(t *testing.T) {
 		`[ "$v" = '1.104.5' ]`,
 		"tailscale set --advertise-routes=192.168.88.0/24 --advertise-exit-node",
 		"echo SMOKE OK",
+		"out=$(/bin/tshealth 2>&1) && fail",
+		`*"NeedsLogin"*) echo "ok: health probe logged out`,
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("script lacks %q", want)
@@ -49,10 +52,17 @@ func TestScriptFailsWhenDaemonDies(t *testing.T) {
 	// Point the script's absolute paths at a temp root by rewriting them.
 	s := strings.ReplaceAll(Script("1.0.0"), "/usr/local/bin/", root+"/")
 	s = strings.ReplaceAll(s, "/var/run/tailscale", root)
+	// This host has no image applets: the probe's answer without a daemon.
+	s = strings.ReplaceAll(s, layout.HealthCheck, filepath.Join(root, "tshealth"))
 	log := filepath.Join(root, "daemon.log")
 	s = strings.ReplaceAll(s, shellQuote(LogFile), shellQuote(log))
-	if err := os.WriteFile(filepath.Join(root, "start"), []byte("#!/bin/sh\necho boom\necho bang >&2\nexit 3\n"), 0o755); err != nil {
-		t.Fatal(err)
+	for name, text := range map[string]string{
+		"start":    "#!/bin/sh\necho boom\necho bang >&2\nexit 3\n",
+		"tshealth": "#!/bin/sh\necho 'tshealth: tailscaled is not running' >&2\nexit 1\n",
+	} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(text), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cmd := exec.Command(sh, "-c", s)
 	var stdout, stderr strings.Builder

@@ -1,0 +1,52 @@
+package layout
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"dagger/mikrotik-tailscale/internal/busybox"
+)
+
+// The health probe is an own applet, in the committed list, asking the
+// socket Cmd starts tailscaled on, and its help says so.
+func TestHealthCheckProbe(t *testing.T) {
+	name := path.Base(HealthCheck)
+	var c string
+	for _, f := range busybox.OwnApplets() {
+		if path.Base(f.Path) == name+".c" {
+			c = f.Content
+		}
+	}
+	if c == "" {
+		t.Fatalf("no own applet %s.c (busybox.OwnApplets)", name)
+	}
+	text, err := os.ReadFile(filepath.Join("..", "..", busybox.ListFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := busybox.ParseList(string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(busybox.Names(list), name) {
+		t.Errorf("%s does not list %s", busybox.ListFile, name)
+	}
+	if path.Dir(HealthCheck) != "/"+BusyBoxDir {
+		t.Errorf("HealthCheck %s is not in /%s, where the applet links are", HealthCheck, BusyBoxDir)
+	}
+	def := regexp.MustCompile(`#define TSHEALTH_SOCKET "([^"]*)"`).FindStringSubmatch(c)
+	if def == nil || def[1] != Socket {
+		t.Errorf("%s's default socket %v, want %s", name, def, Socket)
+	}
+	if !slices.Contains(Cmd(), "--socket="+Socket) {
+		t.Errorf("Cmd %v does not start tailscaled on %s", Cmd(), Socket)
+	}
+	if !strings.Contains(c, "(default "+Socket+")") {
+		t.Errorf("%s's usage does not name %s", name, Socket)
+	}
+}
