@@ -10,18 +10,25 @@ import (
 	"dagger/mikrotik-tailscale/internal/busybox"
 )
 
-// The committed applet list gives a valid layout whose BusyBox layer
-// links exactly the listed applets.
-func TestImageLayersFromTheCommittedList(t *testing.T) {
+// committedList is the text of the repository's applet list.
+func committedList(t *testing.T) string {
+	t.Helper()
 	text, err := os.ReadFile(filepath.Join("..", "..", busybox.ListFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	layers, err := ImageLayers(string(text))
+	return string(text)
+}
+
+// The committed applet list gives a valid layout whose BusyBox layer
+// links exactly the listed applets.
+func TestImageLayersFromTheCommittedList(t *testing.T) {
+	text := committedList(t)
+	layers, err := ImageLayers(text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := busybox.ParseList(string(text))
+	list, err := busybox.ParseList(text)
 	if err != nil {
 		t.Fatal(err)
 	}
