@@ -5,6 +5,8 @@
 # the router, then run:  /import file-name=first-deploy.rsc
 # The container itself is created by update-tailscale, which records the
 # digest it deployed, so its first scheduled run pulls nothing.
+# It can be run again: what exists is kept as it is (it says so), and the
+# updater is replaced by the copy of update-tailscale.rsc next to it.
 
 # 0. RouterOS 7.21 or later (mountlists=, /container/mounts list=). The
 #    7.21-only commands below go through :parse, so that an older router
@@ -16,21 +18,41 @@
 :if (([:tonum [:pick $ver 0 $dot]] * 100 + $minor) < 721) do={
   :error ("needs RouterOS 7.21 or later, this router runs " . $ver . "; nothing changed")
 }
+:local kept do={ :put ($1 . " exists: kept as it is") }
 
 # 1. Network: a veth on its own bridge, NAT to the outside, and a route to
 #    the tailnet through the container.
-/interface/veth add name=veth-ts address=172.17.0.2/24 gateway=172.17.0.1
-/interface/bridge add name=br-containers
-/interface/bridge/port add bridge=br-containers interface=veth-ts
-/ip/address add address=172.17.0.1/24 interface=br-containers
-/ip/firewall/nat add chain=srcnat action=masquerade src-address=172.17.0.0/24
-/ip/route add dst-address=100.64.0.0/10 gateway=172.17.0.2
+:if ([:len [/interface/veth find where name=veth-ts]] = 0) do={
+  /interface/veth add name=veth-ts address=172.17.0.2/24 gateway=172.17.0.1
+} else={ $kept "veth veth-ts" }
+:if ([:len [/interface/bridge find where name=br-containers]] = 0) do={
+  /interface/bridge add name=br-containers
+} else={ $kept "bridge br-containers" }
+:if ([:len [/interface/bridge/port find where bridge=br-containers and interface=veth-ts]] = 0) do={
+  /interface/bridge/port add bridge=br-containers interface=veth-ts
+} else={ $kept "bridge port veth-ts" }
+:if ([:len [/ip/address find where address=172.17.0.1/24 and interface=br-containers]] = 0) do={
+  /ip/address add address=172.17.0.1/24 interface=br-containers
+} else={ $kept "address 172.17.0.1/24" }
+:if ([:len [/ip/firewall/nat find where chain=srcnat and action=masquerade and src-address=172.17.0.0/24]] = 0) do={
+  /ip/firewall/nat add chain=srcnat action=masquerade src-address=172.17.0.0/24
+} else={ $kept "masquerade for 172.17.0.0/24" }
+:if ([:len [/ip/route find where dst-address=100.64.0.0/10 and gateway=172.17.0.2]] = 0) do={
+  /ip/route add dst-address=100.64.0.0/10 gateway=172.17.0.2
+} else={ $kept "route to 100.64.0.0/10" }
 
 # 2. Storage: state on disk (written at login and key rotation only), the
-#    daemon socket on a RAM disk so it never touches flash.
-/disk add type=tmpfs tmpfs-max-size=1M slot=ts-run
-:local mounts [:parse ("/container/mounts add list=ts-state src=/usb1/tailscale/state dst=/var/lib/tailscale;" . \
-  "/container/mounts add list=ts-run src=/ts-run dst=/var/run/tailscale")]
+#    daemon socket on a RAM disk so it never touches flash (the updater's
+#    health probe answers through it too).
+:if ([:len [/disk find where slot=ts-run]] = 0) do={
+  /disk add type=tmpfs tmpfs-max-size=1M slot=ts-run
+} else={ $kept "disk ts-run" }
+:local mounts [:parse (":if ([:len [/container/mounts find where list=ts-state]] = 0) do={ " . \
+  "/container/mounts add list=ts-state src=/usb1/tailscale/state dst=/var/lib/tailscale" . \
+  " } else={ :put \"mount list ts-state exists: kept as it is\" }; " . \
+  ":if ([:len [/container/mounts find where list=ts-run]] = 0) do={ " . \
+  "/container/mounts add list=ts-run src=/ts-run dst=/var/run/tailscale" . \
+  " } else={ :put \"mount list ts-run exists: kept as it is\" }")]
 $mounts
 
 # 3. Registry: RouterOS pulls from registry-url; the image name carries no
@@ -39,7 +61,10 @@ $mounts
 
 # 4. The updater, then its first run: it creates the container from the
 #    first-deployment settings at its top and waits until it runs (the pull
-#    can take minutes). The scheduler comes after, so the two never overlap.
+#    can take minutes). On a router that has the container already, the run
+#    is an ordinary update check. The scheduler comes after, so the two
+#    never overlap; it runs the updater at boot too, which finishes or
+#    rolls back an update a reboot cut short.
 /system/script remove [find where name=update-tailscale]
 /system/scheduler remove [find where name=update-tailscale]
 :if ([:len [/file get update-tailscale.rsc contents]] != [/file get update-tailscale.rsc size]) do={
