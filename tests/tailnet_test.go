@@ -579,7 +579,7 @@ func (tn *tailnet) testRestart(t *testing.T) {
 	tn.router.start(t)
 	tn.wireRouter(t)
 	// No tailscaled yet, on a fresh socket tmpfs: unhealthy.
-	expectHealth(t, tn.router, false, "tailscaled is not running", 30*time.Second)
+	expectHealthBeforeGo(t, tn.router, "tailscaled is not running", 30*time.Second)
 	tn.router.Go(t)
 	tn.waitRunning(t, tn.router)
 	expectHealth(t, tn.router, true, "", 30*time.Second)
