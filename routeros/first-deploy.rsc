@@ -55,6 +55,18 @@
   " } else={ :put \"mount list ts-run exists: kept as it is\" }")]
 $mounts
 
+# 2b. Login and routes: the container's environment list ts-env (docs/
+#     USAGE.md section 5 lists every variable). With an auth key the router
+#     logs in by itself; with "" it waits for `tailscale login` in
+#     /container/shell. The key is used once: remove it after the login
+#     (/container/envs remove [find where list=ts-env and key=TS_AUTHKEY]).
+#     Headscale: TS_EXTRA_ARGS "--login-server=https://... --advertise-exit-node".
+:local env {"TS_AUTHKEY"="";"TS_HOSTNAME"="office-router";"TS_ROUTES"="192.168.88.0/24";"TS_EXTRA_ARGS"="--advertise-exit-node"}
+:local envAdd [:parse (":if ([:len [/container/envs find where list=ts-env and key=\$k]] = 0) do={ " . \
+  "/container/envs add list=ts-env key=\$k value=\$v" . \
+  " } else={ :put (\"variable \" . \$k . \" in ts-env exists: kept as it is\") }")]
+:foreach k,v in=$env do={ :if ([:len $v] > 0) do={ $envAdd k=$k v=$v } }
+
 # 3. Registry: RouterOS pulls from registry-url; the image name carries no
 #    host (update-tailscale checks that this names its registry).
 /container/config set registry-url=https://gitea.example.com tmpdir=usb1/tmp
@@ -81,6 +93,6 @@ $mounts
 # Without a registry, instead of 3 and 4 (no automatic updates): the
 # per-platform tarball (`dagger call tarball --arch ...`) copied to the router.
 # /container add name=tailscale file=usb1/mikrotik-tailscale-armv7.tar \
-#     interface=veth-ts root-dir=usb1/tailscale/root mountlists=ts-state,ts-run \
+#     interface=veth-ts root-dir=usb1/tailscale/root envlists=ts-env mountlists=ts-state,ts-run \
 #     start-on-boot=yes logging=yes
 # /container start [find where name=tailscale]

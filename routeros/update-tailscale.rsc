@@ -45,7 +45,7 @@
 :set ($first->"logging") true
 :set ($first->"check-certificate") true
 :set ($first->"cmd") ""
-:set ($first->"envlists") ""
+:set ($first->"envlists") "ts-env"
 :set ($first->"hostname") ""
 # -------------------------------------------------------------------------
 

@@ -171,7 +171,9 @@ func (n *node) start(t *testing.T) {
 		`i=0; while [ ! -e "$2" ]; do i=$((i+1)); [ $i -lt 600 ] || exit 97; sleep 0.1; done`,
 	)
 	env := append([]string{"env", "-i"}, n.arch.QemuEnv()...)
-	env = append(env, n.env...)
+	for _, e := range n.env { // as a runtime passes them: any byte in a value
+		env = append(env, bbQuote(e))
+	}
 	argv := append(layout.Entrypoint(), layout.Cmd()...)
 	lines = append(lines, `exec `+strings.Join(env, " ")+` "$(command -v chroot)" "$1" `+strings.Join(argv, " "))
 	logf, err := os.OpenFile(n.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -173,12 +173,9 @@ func testTailnet(t *testing.T, a platform.Arch) {
 	serveHTTPIn(t, tn.inet, ":"+httpPort)
 
 	joinStart := time.Now()
-	tn.router = tn.newTailnetNode(t, "router", a, routerRoot, map[string]any{
-		"AdvertiseRoutes":   []string{lanNet, lanNet6},
-		"AdvertiseExitNode": true,
-		"AcceptRoutes":      false,
-		"AcceptDNS":         false, // as docs/USAGE.md's config: no quad-100 without netstack
-	})
+	// The router is configured through its environment, as docs/USAGE.md
+	// tells an owner (the client through the JSON file: both paths).
+	tn.router = tn.newEnvNode(t, "router", a, routerRoot, tn.routerEnv(tn.key))
 	tn.wireRouter(t)
 	tn.client = tn.newTailnetNode(t, "client", mustArch(t, "amd64"), clientRoot, map[string]any{
 		"AcceptRoutes": true,
@@ -244,6 +241,19 @@ func testTailnet(t *testing.T, a platform.Arch) {
 // would, and writes the headless config docs/USAGE.md describes.
 func (tn *tailnet) newTailnetNode(t *testing.T, name string, a platform.Arch, root string, conf map[string]any) *node {
 	t.Helper()
+	return newNode(t, name, a, tn.nodeRoot(t, name, root, conf), filepath.Join(tn.dir, name+".log"), nil)
+}
+
+// newEnvNode is newTailnetNode configured by its environment, not a JSON
+// file.
+func (tn *tailnet) newEnvNode(t *testing.T, name string, a platform.Arch, root string, env []string) *node {
+	t.Helper()
+	return newNode(t, name, a, tn.nodeRoot(t, name, root, nil), filepath.Join(tn.dir, name+".log"), env)
+}
+
+// nodeRoot is a node's copy of root (see newTailnetNode).
+func (tn *tailnet) nodeRoot(t *testing.T, name, root string, conf map[string]any) string {
+	t.Helper()
 	dst := filepath.Join(scratchDir(t, filepath.Join("tailnet", tn.arch.Dir)), name)
 	os.RemoveAll(dst)
 	mustRun(t, "", nil, time.Minute, "cp", "-a", root, dst)
@@ -265,7 +275,22 @@ func (tn *tailnet) newTailnetNode(t *testing.T, name string, a platform.Arch, ro
 		}
 		tn.writeConfig(t, dst, c)
 	}
-	return newNode(t, name, a, dst, filepath.Join(tn.dir, name+".log"), nil)
+	return dst
+}
+
+// routerEnv is the router's container environment: docs/USAGE.md's env
+// list with the test's control server, routes and the given auth key
+// ("" leaves TS_AUTHKEY out).
+func (tn *tailnet) routerEnv(key string) []string {
+	env := []string{
+		"TS_HOSTNAME=router",
+		"TS_ROUTES=" + lanNet + "," + lanNet6,
+		"TS_EXTRA_ARGS=--login-server=" + tn.hs.ServerURL() + " --advertise-exit-node",
+	}
+	if key != "" {
+		env = append(env, "TS_AUTHKEY="+key)
+	}
+	return env
 }
 
 func (tn *tailnet) writeConfig(t *testing.T, root string, c map[string]any) {
@@ -568,28 +593,41 @@ func (tn *tailnet) testMagicDNS(t *testing.T) {
 }
 
 // 5: a restarted router (new namespaces: the socket tmpfs is gone; the
-// state dir is kept) rejoins with no key: the config no longer has one.
+// state dir is kept) rejoins on its node key alone: first with the key
+// variable removed, then with a key control would refuse (auth once: the
+// start script no longer sends it).
 func (tn *tailnet) testRestart(t *testing.T) {
 	before := len(tn.hs.Nodes(t))
-	tn.router.Stop(t)
-	tn.writeConfig(t, tn.router.root, map[string]any{"Version": "alpha0", "Locked": false,
-		"ServerURL": tn.hs.ServerURL(), "Hostname": "router",
-		"AdvertiseRoutes": []string{lanNet, lanNet6}, "AdvertiseExitNode": true, "AcceptRoutes": false, "AcceptDNS": false})
-	start := time.Now()
-	tn.router.start(t)
-	tn.wireRouter(t)
-	// No tailscaled yet, on a fresh socket tmpfs: unhealthy.
-	expectHealthBeforeGo(t, tn.router, "tailscaled is not running", 30*time.Second)
-	tn.router.Go(t)
-	tn.waitRunning(t, tn.router)
-	expectHealth(t, tn.router, true, "", 30*time.Second)
-	expectHTTP(t, tn.client, lanHost, "lan", tn.snat(lanRouter), 90*time.Second)
-	tn.measure("restart_rejoin_s", time.Since(start).Seconds())
-	if v4, _ := tn.tsIPs(t, tn.router); v4 != tn.routerIP {
-		t.Errorf("router came back as %s, was %s", v4, tn.routerIP)
-	}
-	if after := len(tn.hs.Nodes(t)); after != before {
-		t.Errorf("headscale has %d nodes after the restart, %d before", after, before)
+	for _, c := range []struct{ name, key string }{{"no-key", ""}, {"invalid-key", "hskey-auth-invalid0000000000000000000000"}} {
+		t.Run(c.name, func(t *testing.T) {
+			tn.router.Stop(t)
+			tn.router.env = tn.routerEnv(c.key)
+			start := time.Now()
+			tn.router.start(t)
+			tn.wireRouter(t)
+			// No tailscaled yet, on a fresh socket tmpfs: unhealthy.
+			expectHealthBeforeGo(t, tn.router, "tailscaled is not running", 30*time.Second)
+			tn.router.Go(t)
+			tn.waitRunning(t, tn.router)
+			expectHealth(t, tn.router, true, "", 30*time.Second)
+			expectHTTP(t, tn.client, lanHost, "lan", tn.snat(lanRouter), 90*time.Second)
+			tn.measure("restart_rejoin_"+c.name+"_s", time.Since(start).Seconds())
+			if v4, _ := tn.tsIPs(t, tn.router); v4 != tn.routerIP {
+				t.Errorf("router came back as %s, was %s", v4, tn.routerIP)
+			}
+			if after := len(tn.hs.Nodes(t)); after != before {
+				t.Errorf("headscale has %d nodes after the restart, %d before", after, before)
+			}
+			// The config the environment made: on the socket's tmpfs, and
+			// without the key once logged in.
+			conf := tn.router.MustExec(t, 30*time.Second, "cat", layout.EnvConfigFile)
+			if strings.Contains(conf, "AuthKey") || !strings.Contains(conf, `"Hostname":"router"`) {
+				t.Errorf("%s after a login: %s", layout.EnvConfigFile, conf)
+			}
+			if _, err := os.Stat(filepath.Join(tn.router.root, layout.EnvConfigFile)); err == nil {
+				t.Errorf("%s reached the router's disk, not the tmpfs", layout.EnvConfigFile)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@
 package layout
 
 import (
+	_ "embed"
 	"fmt"
 	"io/fs"
 	"path"
@@ -136,26 +137,29 @@ func History(layers []Layer) []string {
 
 func dir(p string) Entry { return Entry{Path: p, Kind: Dir, Mode: 0o755} }
 
-// StartScript is the entrypoint. tailscaled does not turn on IP
+// StartScript is the entrypoint (start.sh). tailscaled does not turn on IP
 // forwarding, and without it a subnet router or exit node accepts the
-// configuration but forwards nothing (IPv6 silently). The sysctls belong to
-// the container's own network namespace, so setting them touches nothing
-// else on the router. A failure is reported but not fatal: the daemon
-// still serves the router's own traffic.
+// configuration but forwards nothing (IPv6 silently); the sysctls belong
+// to the container's own network namespace. A failure is reported, not
+// fatal: the daemon still serves the router's own traffic.
 //
-// It also points SSL_CERT_DIR at ExtraCADir, so a control server with a
-// private CA works: its PEM files, dropped into that directory of the
-// state mount, are trusted besides the image's bundle (Go reads every
-// file of SSL_CERT_DIR; a missing directory is skipped). An SSL_CERT_DIR
-// the router sets (container envlists) wins.
-const StartScript = `#!/bin/sh
-: "${SSL_CERT_DIR:=/` + ExtraCADir + `}"
-export SSL_CERT_DIR
-for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding; do
-	[ "$(cat "$f" 2>/dev/null)" = 1 ] || echo 1 2>/dev/null >"$f" || echo "start: cannot enable $f; routes and exit node will not forward" >&2
-done
-exec /usr/local/bin/tailscaled "$@"
-`
+// It points SSL_CERT_DIR at ExtraCADir (unless the router sets it), so a
+// control server with a private CA works from a PEM on the state mount.
+//
+// It turns the containerboot-style environment (TS_AUTHKEY, TS_HOSTNAME,
+// TS_ROUTES, TS_EXTRA_ARGS, ... and the aliases docs/USAGE.md lists) into
+// tailscaled's --config file on the socket's tmpfs (EnvConfigFile), never
+// on flash: that file then wins over ConfigFile. A value it cannot map
+// stops the container with one line naming the variable. The auth key is
+// sent only until tailscaled.state holds a login (TS_AUTH_ONCE=false: on
+// every start).
+//
+//go:embed start.sh
+var StartScript string
+
+// EnvConfigFile is where StartScript writes the config it makes from the
+// environment: the socket directory, a tmpfs on the router.
+const EnvConfigFile = "/" + SocketDir + "/env.json"
 
 // Entrypoint runs StartScript; Cmd holds tailscaled's flags so a router
 // can override them (RouterOS container cmd=) without losing forwarding.
