@@ -345,20 +345,37 @@ func (h *headscale) Nodes(t *testing.T) []hsNode {
 }
 
 // PreAuthKey creates user (once) and a reusable key for it.
-func (h *headscale) PreAuthKey(t *testing.T, user string) string {
+func (h *headscale) PreAuthKey(t *testing.T, user string) (key string, userID uint64) {
 	t.Helper()
 	var u struct {
 		ID uint64 `json:"id"`
 	}
 	h.JSON(t, &u, "users", "create", user)
+	key, _ = h.NewPreAuthKey(t, u.ID)
+	return key, u.ID
+}
+
+// NewPreAuthKey is a reusable pre-auth key of the user, valid for an
+// hour, and its ID (for ExpirePreAuthKey).
+func (h *headscale) NewPreAuthKey(t *testing.T, userID uint64) (string, uint64) {
+	t.Helper()
 	var k struct {
+		ID  uint64 `json:"id"`
 		Key string `json:"key"`
 	}
-	h.JSON(t, &k, "preauthkeys", "create", "--user", fmt.Sprint(u.ID), "--reusable", "-e", "1h")
-	if k.Key == "" {
-		t.Fatal("headscale returned an empty pre-auth key")
+	h.JSON(t, &k, "preauthkeys", "create", "--user", fmt.Sprint(userID), "--reusable", "-e", "1h")
+	if k.Key == "" || k.ID == 0 {
+		t.Fatalf("headscale returned the pre-auth key %+v", k)
 	}
-	return k.Key
+	return k.Key, k.ID
+}
+
+// ExpirePreAuthKey expires a key: control refuses it from then on.
+func (h *headscale) ExpirePreAuthKey(t *testing.T, id uint64) {
+	t.Helper()
+	if r := h.run("preauthkeys", "expire", "--id", fmt.Sprint(id)); r.Err != nil {
+		t.Fatal(r)
+	}
 }
 
 // poll calls f until it reports true or timeout passes (then the test

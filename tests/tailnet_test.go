@@ -107,7 +107,9 @@ type tailnet struct {
 	wan, ctl, lan, inet  *netns
 	hs                   *headscale
 	ca                   *testCA
-	key                  string
+	key                  string // the client's and other nodes' pre-auth key
+	routerKey            string // the router's own, expired by the restart test
+	routerKeyID          uint64
 	router, client       *node
 	routerIP, clientIP   string
 	routerIP6, clientIP6 string
@@ -164,7 +166,9 @@ func testTailnet(t *testing.T, a platform.Arch) {
 		t.Fatal(err)
 	}
 	tn.hs, tn.ca = newHeadscale(t, hsDir, tn.ctl.pid, ctlIP, filepath.Join(tn.dir, "headscale.log"))
-	tn.key = tn.hs.PreAuthKey(t, tailnetUser)
+	var userID uint64
+	tn.key, userID = tn.hs.PreAuthKey(t, tailnetUser)
+	tn.routerKey, tn.routerKeyID = tn.hs.NewPreAuthKey(t, userID)
 	tn.measure("headscale_start_s", time.Since(hsStart).Seconds())
 
 	// serveHTTPIn listens on the wildcard: v4 and v6.
@@ -175,7 +179,7 @@ func testTailnet(t *testing.T, a platform.Arch) {
 	joinStart := time.Now()
 	// The router is configured through its environment, as docs/USAGE.md
 	// tells an owner (the client through the JSON file: both paths).
-	tn.router = tn.newEnvNode(t, "router", a, routerRoot, tn.routerEnv(tn.key))
+	tn.router = tn.newEnvNode(t, "router", a, routerRoot, tn.routerEnv(tn.routerKey))
 	tn.wireRouter(t)
 	tn.client = tn.newTailnetNode(t, "client", mustArch(t, "amd64"), clientRoot, map[string]any{
 		"AcceptRoutes": true,
@@ -594,12 +598,16 @@ func (tn *tailnet) testMagicDNS(t *testing.T) {
 
 // 5: a restarted router (new namespaces: the socket tmpfs is gone; the
 // state dir is kept) rejoins on its node key alone: first with the key
-// variable removed, then with a key control would refuse (auth once: the
-// start script no longer sends it).
+// variable removed, then with the key it logged in with back in place but
+// expired on the server (auth once: the start script no longer sends it;
+// sent, control refuses it and the router stays offline, measured).
 func (tn *tailnet) testRestart(t *testing.T) {
 	before := len(tn.hs.Nodes(t))
-	for _, c := range []struct{ name, key string }{{"no-key", ""}, {"invalid-key", "hskey-auth-invalid0000000000000000000000"}} {
+	for _, c := range []struct{ name, key string }{{"no-key", ""}, {"expired-key", tn.routerKey}} {
 		t.Run(c.name, func(t *testing.T) {
+			if c.key != "" {
+				tn.hs.ExpirePreAuthKey(t, tn.routerKeyID)
+			}
 			tn.router.Stop(t)
 			tn.router.env = tn.routerEnv(c.key)
 			start := time.Now()
