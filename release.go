@@ -136,15 +136,18 @@ func checkLayers(idx v1.ImageIndex) error {
 // +cache="never"
 func (m *MikrotikTailscale) ReleaseTag(
 	ctx context.Context,
-	// Gitea (or Forgejo) base URL, e.g. https://gitea.example.com.
+	// Gitea (or Forgejo) base URL, e.g. https://gitea.example.com (plain http only to a loopback address).
 	giteaURL string,
 	// Repository as owner/name.
 	repository string,
 	// API token allowed to create tags, e.g. env:NAME, file:PATH or vault://...
 	token *dagger.Secret,
-	// Commit to tag: the pushed main commit (Woodpecker's CI_COMMIT_SHA).
+	// Commit to tag, as a full hash: the pushed main commit (Woodpecker's CI_COMMIT_SHA).
 	commit string,
 ) (string, error) {
+	if err := gitea.CheckCommit(commit); err != nil {
+		return "", err
+	}
 	tok, err := token.Plaintext(ctx)
 	if err != nil {
 		return "", err

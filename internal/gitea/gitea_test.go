@@ -103,9 +103,70 @@ func TestErrorsCarryStatusAndMessage(t *testing.T) {
 func TestNewClientValidates(t *testing.T) {
 	for _, tc := range []struct{ url, repo string }{
 		{"https://g.example", "noslash"}, {"https://g.example", "a/b/c"}, {"ftp://g.example", "a/b"}, {"g.example", "a/b"},
+		{"http://g.example", "a/b"}, {"http://10.0.0.1:3000", "a/b"},
 	} {
 		if _, err := NewClient(tc.url, tc.repo, "t"); err == nil {
 			t.Errorf("NewClient(%q, %q) accepted", tc.url, tc.repo)
+		}
+	}
+	if _, err := NewClient("http://g.example", "a/b", "t"); err == nil || !strings.Contains(err.Error(), "plain http only to a loopback address") {
+		t.Errorf("plain http elsewhere: %v", err)
+	}
+	for _, u := range []string{"https://g.example/sub", "http://127.0.0.1:3000", "http://[::1]:3000", "http://localhost:3000"} {
+		c, err := NewClient(u, "a/b", "t")
+		if err != nil {
+			t.Errorf("NewClient(%q): %v", u, err)
+		} else if c.HTTP.Timeout != Timeout {
+			t.Errorf("NewClient(%q): no request timeout", u)
+		}
+	}
+}
+
+func TestCheckCommit(t *testing.T) {
+	for _, ok := range []string{strings.Repeat("a1", 20), strings.Repeat("0f", 32)} {
+		if err := CheckCommit(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "main", "abc123", strings.Repeat("A1", 20), strings.Repeat("a", 41), strings.Repeat("g", 40)} {
+		if err := CheckCommit(bad); err == nil || !strings.Contains(err.Error(), "expected a full commit hash") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// Listing tags is retried on 5xx (bounded), never on 4xx.
+func TestTagsRetriesServerErrors(t *testing.T) {
+	for _, tc := range []struct {
+		fail, code, wantCalls int
+		wantErr               bool
+	}{
+		{1, http.StatusServiceUnavailable, 2, false},
+		{5, http.StatusBadGateway, getTries, true},
+		{5, http.StatusNotFound, 1, true},
+	} {
+		var mu sync.Mutex
+		calls := 0
+		f := &fakeGitea{tags: []string{"v1.0.0"}}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			calls++
+			n := calls
+			mu.Unlock()
+			if n <= tc.fail {
+				http.Error(w, `{"message":"busy"}`, tc.code)
+				return
+			}
+			f.ServeHTTP(w, r)
+		}))
+		c, err := NewClient(srv.URL, "me/mikrotik-tailscale", "s3cret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags, err := c.Tags(context.Background())
+		srv.Close()
+		if (err != nil) != tc.wantErr || calls != tc.wantCalls || (err == nil && !slices.Equal(tags, []string{"v1.0.0"})) {
+			t.Errorf("%d× %d: calls %d (want %d), tags %v, err %v", tc.fail, tc.code, calls, tc.wantCalls, tags, err)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -73,6 +74,12 @@ func CheckRepository(repo string) error {
 	if _, err := name.NewRepository(repo); err != nil {
 		return fmt.Errorf("invalid repository %q (expected registry/owner/name, e.g. gitea.example.com/owner/mikrotik-tailscale): %w", repo, err)
 	}
+	// Without a host the reference means Docker Hub, never this project's
+	// registry: Docker's rule, a first component with "." or ":" or
+	// "localhost".
+	if host, _, ok := strings.Cut(repo, "/"); !ok || !(strings.ContainsAny(host, ".:") || host == "localhost") {
+		return fmt.Errorf("invalid repository %q: it names no registry host, so it would mean Docker Hub (expected registry/owner/name, e.g. gitea.example.com/owner/mikrotik-tailscale)", repo)
+	}
 	return nil
 }
 
@@ -84,6 +91,9 @@ func Publish(ctx context.Context, idx v1.ImageIndex, repo, tag string, opts ...r
 	opts = append(opts, remote.WithContext(ctx))
 	ours, err := release.Parse(tag)
 	if err != nil {
+		return Result{}, fmt.Errorf("publish: %w", err)
+	}
+	if err := CheckRepository(repo); err != nil {
 		return Result{}, fmt.Errorf("publish: %w", err)
 	}
 	r, err := name.NewRepository(repo)

@@ -432,7 +432,7 @@ func TestCheckRepository(t *testing.T) {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "Gitea.example.com/Owner/X", "host/with space", "repo:tag"} {
+	for _, bad := range []string{"", "Gitea.example.com/Owner/X", "host/with space", "repo:tag", "owner/mikrotik-tailscale", "mikrotik-tailscale"} {
 		if err := CheckRepository(bad); err == nil || !strings.Contains(err.Error(), "invalid repository") {
 			t.Errorf("%q: %v", bad, err)
 		}

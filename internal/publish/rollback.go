@@ -20,6 +20,9 @@ func Rollback(ctx context.Context, repo, tag string, opts ...remote.Option) (Res
 	if _, err := release.Parse(tag); err != nil {
 		return Result{}, fmt.Errorf("rollback: %w", err)
 	}
+	if err := CheckRepository(repo); err != nil {
+		return Result{}, fmt.Errorf("rollback: %w", err)
+	}
 	r, err := name.NewRepository(repo)
 	if err != nil {
 		return Result{}, fmt.Errorf("rollback: invalid repository %q: %w", repo, err)

@@ -46,6 +46,12 @@ func testBadInput(t *testing.T) {
 		{"release-bad-repository", []string{"release", "--tag", releaseTag(1), "--repository", "Not A Repository",
 			"--username", "u", "--password", "env:MT_ENGINE_DUMMY_SECRET"},
 			[]string{`invalid repository "Not A Repository"`}},
+		{"release-repository-without-host", []string{"release", "--tag", releaseTag(1), "--repository", "owner/mikrotik-tailscale",
+			"--username", "u", "--password", "env:MT_ENGINE_DUMMY_SECRET"},
+			[]string{`invalid repository "owner/mikrotik-tailscale": it names no registry host`, "gitea.example.com/owner/mikrotik-tailscale"}},
+		{"release-tag-branch-as-commit", []string{"release-tag", "--gitea-url", "https://gitea.example.com", "--repository", "o/mt",
+			"--token", "env:MT_ENGINE_DUMMY_SECRET", "--commit", "main"},
+			[]string{`commit "main": expected a full commit hash, 40 (SHA-1) or 64 (SHA-256) lower-case hex digits`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
