@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os/exec"
 	"slices"
@@ -47,11 +46,10 @@ func expectProbe(t *testing.T, n *node, argv []string, healthy bool, want string
 	poll(t, timeout, fmt.Sprintf("%s: %s healthy=%v %q", n.name, strings.Join(argv, " "), healthy, want), func() (bool, string) {
 		r := n.Exec(30*time.Second, argv...)
 		out := strings.TrimSpace(r.Stdout + r.Stderr)
-		var exit *exec.ExitError
 		switch {
 		case healthy && r.Err != nil, !healthy && r.Err == nil:
 			return false, r.String()
-		case !healthy && !(errors.As(r.Err, &exit) && exit.ExitCode() == 1):
+		case !healthy && exitCode(r.Err) != 1:
 			return false, "want exit status 1: " + r.String()
 		}
 		return strings.Contains(out, want), out
@@ -103,9 +101,9 @@ func callCost(n *node, calls int, argv ...string) (map[string]float64, error) {
 	var wall, cpu []float64
 	for range calls {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		args := append([]string{"nsenter", "-t", strconv.Itoa(n.child), "-U", "-m", "-n", "-r", "-w", "--"}, argv...)
+		args, env := n.execArgv(argv...)
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-		cmd.Env = append(layout.Env(), n.arch.QemuEnv()...)
+		cmd.Env = env
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		d := time.Since(start)

@@ -245,9 +245,15 @@ func (n *node) Stop(t *testing.T) {
 // and its chroot, with the image's PATH (qemu through the node's own
 // binfmt_misc for arm).
 func (n *node) Exec(timeout time.Duration, argv ...string) result {
-	args := []string{"nsenter", "-t", strconv.Itoa(n.child), "-U", "-m", "-n", "-r", "-w", "--"}
-	env := append(layout.Env(), n.arch.QemuEnv()...)
-	return run(nil, "", env, timeout, append(args, argv...)...)
+	args, env := n.execArgv(argv...)
+	return run(nil, "", env, timeout, args...)
+}
+
+// execArgv is the command line and environment that run argv inside the
+// node, for callers that need the process itself (Exec waits for it).
+func (n *node) execArgv(argv ...string) (args, env []string) {
+	args = append([]string{"nsenter", "-t", strconv.Itoa(n.child), "-U", "-m", "-n", "-r", "-w", "--"}, argv...)
+	return args, append(layout.Env(), n.arch.QemuEnv()...)
 }
 
 // MustExec is Exec that fails the test on error.

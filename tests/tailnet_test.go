@@ -669,10 +669,9 @@ func (tn *tailnet) testLoginURL(t *testing.T) {
 	n.Go(t)
 	// Up but never logged in: unhealthy, and the probe says why.
 	expectHealth(t, n, false, "NeedsLogin", 30*time.Second)
-	args := []string{"nsenter", "-t", fmt.Sprint(n.child), "-U", "-m", "-n", "-r", "-w", "--",
-		"tailscale", "up", "--login-server=" + tn.hs.ServerURL(), "--accept-dns=false", "--timeout=120s"}
+	args, env := n.execArgv("tailscale", "up", "--login-server="+tn.hs.ServerURL(), "--accept-dns=false", "--timeout=120s")
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = layout.Env()
+	cmd.Env = env
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

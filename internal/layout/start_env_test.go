@@ -2,6 +2,7 @@ package layout
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -186,12 +187,8 @@ func TestStartEnvRefused(t *testing.T) {
 	} {
 		r := runStart(t, c.env, nil)
 		var exit *exec.ExitError
-		ok := false
-		if e, isExit := r.err.(*exec.ExitError); isExit {
-			exit, ok = e, true
-		}
 		switch {
-		case !ok || exit.ExitCode() != 64:
+		case !errors.As(r.err, &exit) || exit.ExitCode() != 64:
 			t.Errorf("%v: exit %v, want 64\n%s", c.env, r.err, r.out)
 		case !strings.HasPrefix(r.out, c.want) || strings.Count(strings.TrimSpace(r.out), "\n") != 0:
 			t.Errorf("%v: said %q, want one line starting %q", c.env, r.out, c.want)
