@@ -36,7 +36,8 @@ const (
 	// state is Running. RouterOS runs it as healthcheck-cmd and the
 	// updater decides a swap by it (routeros/update-tailscale.rsc).
 	HealthCheck = "/" + BusyBoxDir + "/tshealth"
-	// Start is the entrypoint: enables forwarding, then execs tailscaled.
+	// Start is the entrypoint: enables forwarding, turns the environment
+	// into tailscaled's config, then execs tailscaled (StartScript).
 	Start = BinDir + "/start"
 )
 

@@ -1,8 +1,8 @@
 // Package smoke is the run-time check of a finished image: a POSIX sh
 // script that runs inside the image itself (BusyBox ash, nothing else) and
-// proves the daemon, the CLI, the health probe and the shell work. The PR check runs it in
-// each image through the engine; the host suite runs it in a chroot of the
-// same rootfs.
+// proves the daemon, the CLI, the health probe and the shell work. The PR
+// check runs it in each image through the engine; the host suite runs it
+// in a chroot of the same rootfs.
 package smoke
 
 import (
