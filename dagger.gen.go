@@ -331,7 +331,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg with", err))
 				}
 			}
-			return (*MikrotikTailscale).PrCheck(&parent, ctx, format, budgets, allowUnreviewed, with)
+			var tailnet bool
+			if inputArgs["tailnet"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tailnet"]), &tailnet)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tailnet", err))
+				}
+			}
+			return (*MikrotikTailscale).PrCheck(&parent, ctx, format, budgets, allowUnreviewed, with, tailnet)
 		case "Release":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -458,6 +465,34 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*MikrotikTailscale).Rollback(&parent, ctx, tag, repository, username, password)
+		case "Tailnet":
+			var parent MikrotikTailscale
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var arch string
+			if inputArgs["arch"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["arch"]), &arch)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg arch", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var policy *dagger.File
+			if inputArgs["policy"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["policy"]), &policy)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg policy", err))
+				}
+			}
+			return (*MikrotikTailscale).Tailnet(&parent, ctx, arch, format, policy)
 		case "Tailscale":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)

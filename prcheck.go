@@ -16,6 +16,7 @@ import (
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
 	"dagger/mikrotik-tailscale/internal/smoke"
+	tailnetlab "dagger/mikrotik-tailscale/internal/tailnet"
 )
 
 // Run the required pull request check: build every platform and check it.
@@ -27,7 +28,9 @@ import (
 // RouterOS tarball is not importable, the compiled-in features differ from
 // the recipe, or the smoke run inside the image fails (daemon starts,
 // status says logged out, routes and exit node can be set, version
-// matches, the shell runs a pipeline).
+// matches, the shell runs a pipeline), or the tailnet check fails on a
+// platform (see tailnet: login, routes, exit node, pings, rejected SYNs,
+// control outage, state directory).
 func (m *MikrotikTailscale) PrCheck(
 	ctx context.Context,
 	// Report format: markdown, json, or github (workflow-command annotations plus the markdown report).
@@ -42,6 +45,9 @@ func (m *MikrotikTailscale) PrCheck(
 	// Check images with these opt-in features (see build); each widens every budget by its allowance.
 	// +optional
 	with []string,
+	// Run the tailnet check on every platform (Headscale, the image as router, a client; a few minutes). --tailnet=false for a quick local run; CI and release always run it.
+	// +default=true
+	tailnet bool,
 ) (string, error) {
 	f, err := checkreport.ParseFormat(format)
 	if err != nil {
@@ -60,7 +66,7 @@ func (m *MikrotikTailscale) PrCheck(
 	if len(opts) > 0 {
 		rep.Title += " with " + strings.Join(opts, ", ")
 	}
-	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, opts, func(_ int, a platform.Arch) (*dagger.Container, error) {
+	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, opts, tailnet, func(_ int, a platform.Arch) (*dagger.Container, error) {
 		return m.Build(ctx, a.Name, "", "", "", "", false, true, opts)
 	})
 
@@ -80,7 +86,7 @@ type imageBuilder func(i int, a platform.Arch) (*dagger.Container, error)
 
 // prChecks runs every check of the required check on the images build
 // returns: pr-check's dev builds, or the very images release publishes.
-func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, with []string, build imageBuilder) []checkreport.Check {
+func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, with []string, withTailnet bool, build imageBuilder) []checkreport.Check {
 	src, err := m.tailscaleSource(ctx)
 	checks := []checkreport.Check{result("Tailscale source and Go version guard", "", err)}
 	if err != nil {
@@ -102,27 +108,55 @@ func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocic
 	checks = append(checks, c)
 
 	perArch := make([][]checkreport.Check, len(platform.All()))
+	images := make([]*dagger.Container, len(platform.All()))
 	_ = platform.Each(func(i int, a platform.Arch) error { // failures are checks
-		perArch[i] = m.archChecks(ctx, i, a, review, limits[a.Name], build)
+		perArch[i], images[i] = m.archChecks(ctx, i, a, review, limits[a.Name], build)
 		return nil
 	})
+	for _, cs := range perArch {
+		checks = append(checks, cs...)
+	}
+	if withTailnet {
+		checks = append(checks, m.tailnetAll(ctx, images)...)
+	}
+	return checks
+}
+
+// tailnetAll runs the tailnet check for every platform side by side, each
+// image as the router and the amd64 image as client, control and hosts.
+func (m *MikrotikTailscale) tailnetAll(ctx context.Context, images []*dagger.Container) []checkreport.Check {
+	base := images[platform.Index("amd64")]
+	perArch := make([][]checkreport.Check, len(images))
+	_ = platform.Each(func(i int, a platform.Arch) error { // failures are checks
+		switch {
+		case images[i] == nil:
+			perArch[i] = []checkreport.Check{result("tailnet: lab set up", a.Name, fmt.Errorf("no image: it did not build or failed an earlier check"))}
+		case base == nil:
+			perArch[i] = []checkreport.Check{result("tailnet: lab set up", a.Name, fmt.Errorf("no amd64 image for the client and the control server"))}
+		default:
+			perArch[i] = m.tailnetChecks(ctx, a, images[i], base, tailnetlab.Policy())
+		}
+		return nil
+	})
+	var checks []checkreport.Check
 	for _, cs := range perArch {
 		checks = append(checks, cs...)
 	}
 	return checks
 }
 
-// archChecks builds one platform's image and checks it.
-func (m *MikrotikTailscale) archChecks(ctx context.Context, i int, a platform.Arch, review features.Review, limit ocicheck.Budget, build imageBuilder) []checkreport.Check {
+// archChecks builds one platform's image and checks it; the image comes
+// back only when every check passed.
+func (m *MikrotikTailscale) archChecks(ctx context.Context, i int, a platform.Arch, review features.Review, limit ocicheck.Budget, build imageBuilder) ([]checkreport.Check, *dagger.Container) {
 	ctr, err := build(i, a)
 	if err != nil {
-		return []checkreport.Check{result("image builds", a.Name, err)}
+		return []checkreport.Check{result("image builds", a.Name, err)}, nil
 	}
 	var checks []checkreport.Check
 
 	img, err := exportedImage(ctx, ctr)
 	if err != nil {
-		return append(checks, result("image exports as OCI", a.Name, err))
+		return append(checks, result("image exports as OCI", a.Name, err)), nil
 	}
 	checks = append(checks,
 		result("tailscale.combined in exactly one layer", a.Name, ocicheck.CheckSingleLayer(img, layout.Binary)),
@@ -147,7 +181,12 @@ func (m *MikrotikTailscale) archChecks(ctx context.Context, i int, a platform.Ar
 	checks = append(checks, result("compiled-in features equal the recipe", a.Name, err))
 
 	checks = append(checks, result("smoke run in the image", a.Name, smokeRun(ctx, ctr)))
-	return checks
+	for _, c := range checks {
+		if !c.Passed {
+			return checks, nil
+		}
+	}
+	return checks, ctr
 }
 
 // exportedImage inspects the image exactly as it would be published.

@@ -23,7 +23,8 @@ import (
 // Publish a release: every platform as <repository>:<tag>, then move :stable.
 //
 // The images are held to the whole PR check first (budgets, smoke run,
-// RouterOS tarball, features, layer rules). :stable moves only after the versioned push succeeded and was read
+// RouterOS tarball, features, layer rules, the tailnet check on every
+// platform). :stable moves only after the versioned push succeeded and was read
 // back. An existing tag is never overwritten: a re-run with identical
 // content is a no-op, different content is refused. Returns the digests
 // as JSON.
@@ -64,7 +65,7 @@ func (m *MikrotikTailscale) Release(
 	// that never passed it publishes nothing.
 	variants := make([]*dagger.Container, len(platform.All()))
 	rep := checkreport.Report{Title: "mikrotik-tailscale release check (" + tag + ")"}
-	rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, func(i int, a platform.Arch) (*dagger.Container, error) {
+	rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, true, func(i int, a platform.Arch) (*dagger.Container, error) {
 		var err error
 		variants[i], err = m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true, nil)
 		return variants[i], err

@@ -41,6 +41,12 @@ const (
 	Start = BinDir + "/start"
 )
 
+// StateFiles are the files tailscaled writes on the state mount, the
+// router's flash: its state (login, keys, preferences) and the DERP
+// map it falls back on when DNS fails, rewritten only when control
+// sends a different map (docs/DESIGN.md, "Flash wear").
+var StateFiles = []string{"tailscaled.state", "derpmap.cached.json"}
+
 // Kind says what an Entry is.
 type Kind int
 

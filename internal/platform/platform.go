@@ -73,6 +73,16 @@ var unsupported = map[string]string{
 // All returns the supported arches in build order.
 func All() []Arch { return append([]Arch(nil), supported...) }
 
+// Index is the position of the platform named name in All(), or -1.
+func Index(name string) int {
+	for i, a := range supported {
+		if a.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // Names returns the canonical names of the supported arches.
 func Names() []string {
 	names := make([]string, len(supported))

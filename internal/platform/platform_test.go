@@ -133,3 +133,14 @@ func TestParseList(t *testing.T) {
 		t.Fatal("ParseList accepted mips")
 	}
 }
+
+func TestIndexFindsEveryArchAndOnlyThose(t *testing.T) {
+	for i, a := range All() {
+		if got := Index(a.Name); got != i {
+			t.Errorf("Index(%q) = %d, want %d", a.Name, got, i)
+		}
+	}
+	if Index("mips") != -1 || Index("arm/v6") != -1 {
+		t.Error("Index found an unsupported platform")
+	}
+}

@@ -1,0 +1,394 @@
+package tailnet
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"dagger/mikrotik-tailscale/internal/layout"
+)
+
+// ClientOptions are what the shell tells the client about the lab.
+type ClientOptions struct {
+	Entrypoint []string // the image's entrypoint and default args
+	// SNAT: the router masquerades forwarded traffic. Under the engine's
+	// qemu-user emulation tailscaled gets no netfilter (NETLINK_NETFILTER
+	// is not emulated), so the hosts see tailnet addresses instead.
+	SNAT bool
+	Log  io.Writer // diagnostics
+	Out  io.Writer // result lines
+}
+
+// ClientLog is where the client's own tailscaled writes.
+const ClientLog = Dir + "/client-tailscaled.log"
+
+// lab is one run of the client's checks.
+type lab struct {
+	o                  ClientOptions
+	routerTS, clientTS string // tailnet IPv4s
+	routerAddr         string // the router's service address
+	loggedInAt         time.Time
+	failed             bool
+}
+
+// routerSocket is the router's LocalAPI socket, through the shared volume.
+func routerSocket() string { return RouterRunDir + "/" + filepath.Base(layout.Socket) }
+
+// Client runs in the client container: it starts the image's own
+// entrypoint with ClientEnv, then every check in Checks order, printing a
+// result line for each. A check whose failure leaves nothing to check
+// after it ends the run; ParseResults reports the rest as not reached.
+// The error is non-nil when any check failed, so the engine never caches
+// a failed lab.
+func Client(o ClientOptions) error {
+	l := &lab{o: o}
+	key, err := os.ReadFile(ClientKey)
+	if err != nil {
+		return err
+	}
+	logf, err := os.Create(ClientLog)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(o.Entrypoint[0], o.Entrypoint[1:]...)
+	cmd.Env = append(os.Environ(), ClientEnv(strings.TrimSpace(string(key)))...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer cmd.Process.Kill()
+
+	for _, s := range l.steps() {
+		start := time.Now()
+		detail, err := s.run()
+		r := Result{ID: s.id, Passed: err == nil, Detail: detail, Seconds: time.Since(start).Seconds()}
+		if err != nil {
+			r.Detail = err.Error()
+			l.failed = true
+		}
+		fmt.Fprintln(o.Out, r.Line())
+		if err != nil && s.fatal {
+			break
+		}
+	}
+	if l.failed {
+		l.diagnose()
+		return fmt.Errorf("tailnet lab: a check failed")
+	}
+	return nil
+}
+
+// step is one check of the lab; a fatal one failing ends the run.
+type step struct {
+	id    string
+	run   func() (string, error)
+	fatal bool
+}
+
+// steps are the checks in Checks order.
+func (l *lab) steps() []step {
+	return []step{
+		{"login", l.login, true},
+		{"routes", l.routes, true},
+		{"lan", l.lan, false},
+		{"exit-node", l.exitNode, false},
+		{"ping", func() (string, error) { return l.ping() }, false},
+		{"ping-tsmp", func() (string, error) { return l.ping("--tsmp") }, false},
+		{"health", l.health, false},
+		{"policy-reject", l.policyReject, false},
+		{"control-outage", l.outage, false},
+		{"state-dir", l.stateDir, false},
+	}
+}
+
+// cli runs the client's tailscale CLI; rcli the router's, through its socket.
+func cli(timeout time.Duration, args ...string) output {
+	return run(timeout, nil, append([]string{"tailscale"}, args...)...)
+}
+
+func rcli(timeout time.Duration, args ...string) output {
+	return cli(timeout, append([]string{"--socket=" + routerSocket()}, args...)...)
+}
+
+func status(cliFn func(time.Duration, ...string) output) (*Status, string) {
+	o := cliFn(30*time.Second, "status", "--json")
+	if o.Err != nil {
+		return nil, o.String()
+	}
+	s, err := ParseStatus(o.Stdout)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return s, ""
+}
+
+// running waits until a node's backend is Running, with no login URL
+// waiting for a browser.
+func running(who string, cliFn func(time.Duration, ...string) output, timeout time.Duration) (*Status, time.Duration, error) {
+	var s *Status
+	d, err := poll(timeout, who+" Running", func() (bool, string) {
+		var detail string
+		if s, detail = status(cliFn); s == nil {
+			return false, detail
+		}
+		return s.BackendState == "Running" && s.AuthURL == "" && s.Self != nil, fmt.Sprintf("BackendState %s, AuthURL %q", s.BackendState, s.AuthURL)
+	})
+	return s, d, err
+}
+
+func (l *lab) login() (string, error) {
+	rs, rd, err := running("router", rcli, 5*time.Minute)
+	if err != nil {
+		return "", err
+	}
+	l.loggedInAt = time.Now()
+	cs, _, err := running("client", cli, 2*time.Minute)
+	if err != nil {
+		return "", err
+	}
+	l.routerTS, l.clientTS = rs.Self.IPv4(), cs.Self.IPv4()
+	addrs, err := net.LookupHost(RouterHost)
+	if err != nil || len(addrs) == 0 {
+		return "", fmt.Errorf("resolve the router's service address: %v", err)
+	}
+	l.routerAddr = addrs[0]
+	return fmt.Sprintf("router Running as %s after %.1f s with its auth key from TS_AUTHKEY, no login URL; client %s", l.routerTS, rd.Seconds(), l.clientTS), nil
+}
+
+func (l *lab) routes() (string, error) {
+	d, err := poll(90*time.Second, "client sees the router's approved LAN route and exit node", func() (bool, string) {
+		s, detail := status(cli)
+		if s == nil {
+			return false, detail
+		}
+		p := s.PeerNamed(RouterHost)
+		if p == nil {
+			return false, "no peer " + RouterHost
+		}
+		return slices.Contains(p.PrimaryRoutes, LANNet) && p.ExitNodeOption, fmt.Sprintf("routes %v, exit node option %v", p.PrimaryRoutes, p.ExitNodeOption)
+	})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s and the exit node approved by the policy's autoApprovers, seen by the client after %.1f s", LANNet, d.Seconds()), nil
+}
+
+// wantFrom is the source address the hosts must see for the client's
+// forwarded traffic: the router's (masqueraded) or, without netfilter,
+// the client's tailnet address.
+func (l *lab) wantFrom() (string, string) {
+	if l.o.SNAT {
+		return l.routerAddr, "the router's address (masqueraded)"
+	}
+	return l.clientTS, "the client's tailnet address (no netfilter under emulation: not masqueraded)"
+}
+
+// fetch polls http://host:HTTPPort/ until it answers name from the wanted
+// source.
+func (l *lab) fetch(host, name string, timeout time.Duration) (string, error) {
+	want, why := l.wantFrom()
+	hc := &http.Client{Timeout: 5 * time.Second}
+	d, err := poll(timeout, "http://"+host+":"+itoa(HTTPPort), func() (bool, string) {
+		got, from, err := get(hc, host)
+		if err != nil {
+			return false, err.Error()
+		}
+		return got == name && from == want, fmt.Sprintf("answered %q from %s, want %s from %s", got, from, name, want)
+	})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("TCP to %s:%d answered after %.1f s, seen from %s, %s", host, HTTPPort, d.Seconds(), want, why), nil
+}
+
+func get(hc *http.Client, host string) (name, from string, err error) {
+	resp, err := hc.Get("http://" + net.JoinHostPort(host, itoa(HTTPPort)) + "/")
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil {
+		return "", "", err
+	}
+	return ParseEcho(string(b))
+}
+
+func (l *lab) lan() (string, error) { return l.fetch(LANHost, "lan", 60*time.Second) }
+
+func (l *lab) exitNode() (string, error) {
+	if o := cli(30*time.Second, "set", "--exit-node="+l.routerTS); o.Err != nil {
+		return "", fmt.Errorf("tailscale set --exit-node: %s", o)
+	}
+	defer cli(30*time.Second, "set", "--exit-node=")
+	return l.fetch(InternetHost, "internet", 60*time.Second)
+}
+
+// ping runs tailscale ping from the client to the router and back.
+func (l *lab) ping(args ...string) (string, error) {
+	var details []string
+	for _, dir := range []struct {
+		name string
+		cli  func(time.Duration, ...string) output
+		to   string
+	}{{"client → router", cli, l.routerTS}, {"router → client", rcli, l.clientTS}} {
+		var pongs []Pong
+		_, err := poll(60*time.Second, dir.name, func() (bool, string) {
+			o := dir.cli(30*time.Second, append(append([]string{"ping", "--timeout=5s", "-c", "3"}, args...), dir.to)...)
+			pongs = ParsePongs(o.Stdout)
+			return len(pongs) > 0, o.String()
+		})
+		if err != nil {
+			return "", err
+		}
+		last := pongs[len(pongs)-1]
+		details = append(details, fmt.Sprintf("%s: pong via %s in %s", dir.name, last.Via, last.Latency))
+	}
+	return strings.Join(details, "; "), nil
+}
+
+func (l *lab) health() (string, error) {
+	o := run(30*time.Second, nil, layout.HealthCheck, "-s", routerSocket())
+	if o.Err != nil {
+		return "", fmt.Errorf("%s -s %s: %s", layout.HealthCheck, routerSocket(), o)
+	}
+	return "tshealth on the router's socket: healthy", nil
+}
+
+// policyReject sends SYNs the policy allows nobody (to the router itself
+// and to the LAN host's RejectedPort), then proves the router still runs
+// and still forwards.
+func (l *lab) policyReject() (string, error) {
+	var seen []string
+	for _, target := range []string{l.routerTS, LANHost} {
+		addr := net.JoinHostPort(target, itoa(RejectedPort))
+		for i := 0; i < 3; i++ {
+			c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+			if err == nil {
+				c.Close()
+				return "", fmt.Errorf("TCP to %s connected: the policy allows no such port", addr)
+			}
+			if i == 0 {
+				seen = append(seen, fmt.Sprintf("%s: %v", addr, shortErr(err)))
+			}
+		}
+	}
+	if _, _, err := running("router", rcli, 30*time.Second); err != nil {
+		return "", fmt.Errorf("router after the rejected SYNs: %w", err)
+	}
+	if _, err := l.fetch(LANHost, "lan", 30*time.Second); err != nil {
+		return "", fmt.Errorf("router forwards no more after the rejected SYNs: %w", err)
+	}
+	return "3 SYNs each, none connected (" + strings.Join(seen, "; ") + "); the router is Running and forwards", nil
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+// outage stops Headscale for OutageWindow once the path is direct (the
+// embedded DERP stops with it) and checks the LAN host and the router's
+// tailnet address every 2 s meanwhile.
+func (l *lab) outage() (string, error) {
+	if _, err := poll(90*time.Second, "direct path client → router", func() (bool, string) {
+		o := cli(30*time.Second, "ping", "--timeout=5s", "-c", "5", l.routerTS)
+		ps := ParsePongs(o.Stdout)
+		return len(ps) > 0 && ps[len(ps)-1].Direct(), o.String()
+	}); err != nil {
+		return "", err
+	}
+	if reply, err := Admin(ControlHost, CmdStop, time.Minute); err != nil {
+		return "", fmt.Errorf("stop control: %v (%s)", err, reply)
+	}
+	started := false
+	defer func() {
+		if !started {
+			Admin(ControlHost, CmdStart, 2*time.Minute)
+		}
+	}()
+	ctl := net.JoinHostPort(ControlHost, itoa(ControlPort))
+	if c, err := net.DialTimeout("tcp", ctl, 5*time.Second); err == nil {
+		c.Close()
+		return "", fmt.Errorf("control still answers on %s after stop", ctl)
+	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	want, _ := l.wantFrom()
+	start := time.Now()
+	rounds, failed := 0, 0
+	var last string
+	// Pacing a measurement, not waiting for a condition.
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for ; time.Since(start) < OutageWindow; <-tick.C {
+		rounds++
+		if name, from, err := get(hc, LANHost); err != nil || name != "lan" || from != want {
+			failed++
+			last = fmt.Sprintf("LAN host: %q from %s, %v", name, from, err)
+		}
+		if o := run(10*time.Second, nil, "ping", "-c", "1", "-W", "3", l.routerTS); o.Err != nil {
+			failed++
+			last = "ping router: " + o.String()
+		}
+	}
+	window := time.Since(start)
+	reply, err := Admin(ControlHost, CmdStart, 2*time.Minute)
+	started = err == nil
+	if err != nil {
+		return "", fmt.Errorf("start control again: %v (%s)", err, reply)
+	}
+	if failed > 0 {
+		return "", fmt.Errorf("%d of %d checks failed with control down; last: %s", failed, 2*rounds, last)
+	}
+	return fmt.Sprintf("control down %.0f s (its port refused): %d rounds of TCP to the LAN host and ICMP to the router, none failed", window.Seconds(), rounds), nil
+}
+
+// stateDir lists the router's state directory: only StateFiles, and the
+// CA the lab put in extra-ca/ as an owner would.
+func (l *lab) stateDir() (string, error) {
+	var files, extra []string
+	err := filepath.Walk(RouterStateDir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(RouterStateDir, p)
+		files = append(files, fmt.Sprintf("%s (%d B, written %+.0f s after login)", rel, info.Size(), info.ModTime().Sub(l.loggedInAt).Seconds()))
+		if !slices.Contains(layout.StateFiles, rel) && rel != filepath.Join(filepath.Base(layout.ExtraCADir), CAName) {
+			extra = append(extra, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(files)
+	if len(extra) > 0 {
+		return "", fmt.Errorf("unexpected in the state directory: %s (all: %s)", strings.Join(extra, ", "), strings.Join(files, "; "))
+	}
+	return strings.Join(files, "; "), nil
+}
+
+// diagnose writes both nodes' status and the client daemon's log tail.
+func (l *lab) diagnose() {
+	fmt.Fprintf(l.o.Log, "--- router status\n%s\n", rcli(30*time.Second, "status"))
+	fmt.Fprintf(l.o.Log, "--- client status\n%s\n", cli(30*time.Second, "status"))
+	if b, err := os.ReadFile(ClientLog); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) > 40 {
+			lines = lines[len(lines)-40:]
+		}
+		fmt.Fprintf(l.o.Log, "--- client tailscaled log (last %d lines)\n%s\n", len(lines), strings.Join(lines, "\n"))
+	}
+}

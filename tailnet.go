@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dagger/mikrotik-tailscale/internal/checkreport"
+	"dagger/mikrotik-tailscale/internal/dagger"
+	"dagger/mikrotik-tailscale/internal/layout"
+	"dagger/mikrotik-tailscale/internal/pins"
+	"dagger/mikrotik-tailscale/internal/platform"
+	"dagger/mikrotik-tailscale/internal/tailnet"
+	"dagger/mikrotik-tailscale/internal/tsbuild"
+)
+
+// Run the tailnet check for one platform and report it.
+//
+// Headscale (the pinned version, built here) serves a tailnet with TLS
+// from a CA the check makes, embedded DERP and STUN; the image for this
+// platform is the subnet router and exit node, started through its own
+// entrypoint with docs/USAGE.md's environment; an amd64 image is the
+// client. Checks: headless login, route and exit node approval, TCP to a
+// LAN host and to an internet host through the router, tailscale ping and
+// ping --tsmp both ways, the health probe, SYNs the policy rejects, a
+// 60 s control outage, the state directory. pr-check and release run it
+// for every platform.
+func (m *MikrotikTailscale) Tailnet(
+	ctx context.Context,
+	// Router platform: amd64, arm64, arm/v7 or arm/v5 (arm runs under the engine's emulation).
+	// +default="amd64"
+	arch string,
+	// Report format: markdown, json, or github.
+	// +default="markdown"
+	format string,
+	// Headscale policy (HuJSON) to run the tailnet under instead of the check's own, e.g. to see what a policy of yours allows.
+	// +optional
+	policy *dagger.File,
+) (string, error) {
+	a, err := platform.Parse(arch)
+	if err != nil {
+		return "", err
+	}
+	f, err := checkreport.ParseFormat(format)
+	if err != nil {
+		return "", err
+	}
+	pol := tailnet.Policy()
+	if policy != nil {
+		if pol, err = policy.Contents(ctx); err != nil {
+			return "", err
+		}
+	}
+	router, err := m.Build(ctx, a.Name, "", "", "", "", false, true, nil)
+	if err != nil {
+		return "", err
+	}
+	base := router
+	if a.Name != "amd64" {
+		if base, err = m.Build(ctx, "amd64", "", "", "", "", false, true, nil); err != nil {
+			return "", err
+		}
+	}
+	rep := checkreport.Report{Title: "mikrotik-tailscale tailnet check (Tailscale " + pins.TailscaleVersion + ", Headscale " + pins.HeadscaleVersion + ")"}
+	rep.Checks = m.tailnetChecks(ctx, a, router, base, pol)
+	var out strings.Builder
+	if err := rep.Render(&out, f, func(string) string { return "" }); err != nil {
+		return "", err
+	}
+	if !rep.Passed() {
+		return "", fmt.Errorf("%d of %d checks failed\n%s", len(rep.Failed()), len(rep.Checks), out.String())
+	}
+	return out.String(), nil
+}
+
+// tailnetChecks runs the lab for router (platform a) with base, the amd64
+// image, as client, control and hosts: one report row per check.
+func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, router, base *dagger.Container, policy string) []checkreport.Check {
+	fail := func(err error) []checkreport.Check {
+		return []checkreport.Check{result("tailnet: lab set up", a.Name, err)}
+	}
+	ca, err := tailnet.NewCA("arch "+a.Name+"\npolicy "+policy, []string{tailnet.ControlHost}, nil)
+	if err != nil {
+		return fail(err)
+	}
+	hs, err := m.headscale(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	amd64, _ := platform.Parse("amd64")
+	baseTool, routerTool := m.tailnetTool(amd64), m.tailnetTool(a)
+	hsConf := tailnet.LabHeadscale()
+	control := base.
+		WithFile(tailnet.HeadscaleBin, hs).
+		WithFile(tailnet.Tool, baseTool).
+		WithNewFile(tailnet.HeadscaleConfigFile, tailnet.HeadscaleConfig(hsConf)).
+		WithNewFile(hsConf.PolicyPath, policy).
+		WithNewFile(tailnet.HeadscaleDir+"/tls.crt", string(ca.CertPEM)).
+		WithNewFile(tailnet.HeadscaleDir+"/tls.key", string(ca.KeyPEM), dagger.ContainerWithNewFileOpts{Permissions: 0o600}).
+		WithExec([]string{tailnet.Tool, "control-init"})
+	routerKey, err := control.File(tailnet.RouterKey).Contents(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("control server: %w", err))
+	}
+	controlSvc := control.
+		WithExposedPort(tailnet.ControlPort).
+		WithExposedPort(tailnet.STUNPort, dagger.ContainerWithExposedPortOpts{Protocol: dagger.NetworkProtocolUdp}).
+		WithExposedPort(tailnet.AdminPort).
+		AsService(dagger.ContainerAsServiceOpts{Args: []string{tailnet.Tool, "control"}})
+	hostsSvc := base.
+		WithFile(tailnet.Tool, baseTool).
+		WithExposedPort(tailnet.AdminPort).
+		AsService(dagger.ContainerAsServiceOpts{Args: []string{tailnet.Tool, "hosts"}, InsecureRootCapabilities: true})
+
+	entry, err := router.Entrypoint(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	args, err := router.DefaultArgs(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	id, err := router.Rootfs().Digest(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	runVol := dag.CacheVolume(tailnet.VolumeName("run", a.Dir, id+policy))
+	stateVol := dag.CacheVolume(tailnet.VolumeName("state", a.Dir, id+policy))
+	routerSvc := router.
+		WithFile(tailnet.Tool, routerTool).
+		WithNewFile(tailnet.CAFile, string(ca.CAPEM)).
+		With(withEnv(tailnet.RouterEnv(strings.TrimSpace(routerKey)))).
+		WithMountedCache("/"+layout.SocketDir, runVol).
+		WithMountedCache("/"+layout.StateDir, stateVol).
+		WithServiceBinding(tailnet.ControlHost, controlSvc).
+		WithServiceBinding(tailnet.HostsHost, hostsSvc).
+		AsService(dagger.ContainerAsServiceOpts{
+			Args:                     append(append([]string{tailnet.Tool, "router"}, entry...), args...),
+			InsecureRootCapabilities: true,
+		})
+
+	clientArgs := []string{tailnet.Tool, "client"}
+	if a.Qemu == "" {
+		clientArgs = append(clientArgs, "--snat")
+	}
+	baseEntry, err := base.Entrypoint(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	baseArgs, err := base.DefaultArgs(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	clientArgs = append(append(clientArgs, baseEntry...), baseArgs...)
+	client := base.
+		WithFile(tailnet.Tool, baseTool).
+		WithFile(tailnet.ClientKey, control.File(tailnet.ClientKey)).
+		WithNewFile("/"+layout.ExtraCADir+"/"+tailnet.CAName, string(ca.CAPEM)).
+		WithMountedTemp("/"+layout.SocketDir).
+		WithMountedCache(tailnet.RouterRunDir, runVol).
+		WithMountedCache(tailnet.RouterStateDir, stateVol).
+		WithServiceBinding(tailnet.ControlHost, controlSvc).
+		WithServiceBinding(tailnet.HostsHost, hostsSvc).
+		WithServiceBinding(tailnet.RouterHost, routerSvc).
+		WithExec(clientArgs, dagger.ContainerWithExecOpts{InsecureRootCapabilities: true})
+
+	stdout, err := client.Stdout(ctx)
+	var diag string
+	if err != nil {
+		var ee *dagger.ExecError
+		if !errors.As(err, &ee) {
+			return fail(err)
+		}
+		stdout, diag = ee.Stdout, ee.Stderr
+	}
+	results, perr := tailnet.ParseResults(stdout)
+	if perr != nil {
+		return fail(perr)
+	}
+	var checks []checkreport.Check
+	firstFail := true
+	for _, r := range results {
+		c := checkreport.Check{Name: tailnet.Title(r.ID), Arch: a.Name, Passed: r.Passed, Detail: fmt.Sprintf("%s (%.0f s)", r.Detail, r.Seconds)}
+		if !r.Passed && firstFail && diag != "" {
+			c.Detail += "\n" + tailLines(diag, 60)
+			firstFail = false
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+// tailLines is the last n lines of s.
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// headscale is the pinned Headscale, built in the golang container from
+// the module proxy (checksum-verified) with the Go caches.
+func (m *MikrotikTailscale) headscale(ctx context.Context) (*dagger.File, error) {
+	dl := m.goBuilder().WithExec(tsbuild.ModDownloadArgs(pins.HeadscaleModule, pins.HeadscaleVersion))
+	out, err := dl.Stdout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := tsbuild.ParseModDownload([]byte(out))
+	if err != nil {
+		return nil, err
+	}
+	const bin = "/out/headscale"
+	return dl.
+		With(withEnv(tailnet.HeadscaleBuildEnv())).
+		WithWorkdir(mod.Dir).
+		WithExec(tailnet.HeadscaleBuildArgs(bin)).
+		File(bin), nil
+}
+
+// tailnetTool is the lab tool for a's containers, built from this
+// module's own source.
+func (m *MikrotikTailscale) tailnetTool(a platform.Arch) *dagger.File {
+	const src, bin = "/src", "/out/tailnet-lab"
+	return m.goBuilder().
+		WithDirectory(src, m.Source, dagger.ContainerWithDirectoryOpts{Include: tailnet.ToolSources, Exclude: tailnet.ToolSourcesExcluded}).
+		WithWorkdir(src).
+		With(withEnv(tsbuild.BuildEnv(a))).
+		WithExec(tailnet.ToolBuildArgs(bin)).
+		File(bin)
+}
