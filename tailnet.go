@@ -141,9 +141,6 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 		})
 
 	clientArgs := []string{tailnet.Tool, "client"}
-	if a.Qemu == "" {
-		clientArgs = append(clientArgs, "--snat")
-	}
 	baseEntry, err := base.Entrypoint(ctx)
 	if err != nil {
 		return fail(err)

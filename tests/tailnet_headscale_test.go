@@ -1,16 +1,9 @@
 package tests
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"flag"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -22,6 +15,7 @@ import (
 	"time"
 
 	"dagger/mikrotik-tailscale/internal/pins"
+	labnet "dagger/mikrotik-tailscale/internal/tailnet"
 	"dagger/mikrotik-tailscale/internal/tsbuild"
 )
 
@@ -70,7 +64,7 @@ func buildHeadscale() (string, error) {
 	if st, err := os.Stat(bin); err == nil && st.Mode().IsRegular() {
 		return bin, nil
 	}
-	env := append(os.Environ(), "GOTOOLCHAIN=go"+pins.GoVersion, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+	env := append(append(os.Environ(), "GOTOOLCHAIN=go"+pins.GoVersion, "GOFLAGS=-mod=readonly"), labnet.HeadscaleBuildEnv()...)
 	out, err := runOK("", env, 10*time.Minute, tsbuild.ModDownloadArgs(pins.HeadscaleModule, pins.HeadscaleVersion)...)
 	if err != nil {
 		return "", err
@@ -85,81 +79,32 @@ func buildHeadscale() (string, error) {
 	tmp := bin + ".tmp"
 	// The module's own go.mod and go.sum decide every dependency.
 	// Niced: it may run beside the image builds (prefetchHeadscale).
-	if _, err := runOK(mod.Dir, env, 30*time.Minute, "nice", "-n", "10", "go", "build", "-trimpath", "-o", tmp, "./cmd/headscale"); err != nil {
+	if _, err := runOK(mod.Dir, env, 30*time.Minute, append([]string{"nice", "-n", "10"}, labnet.HeadscaleBuildArgs(tmp)...)...); err != nil {
 		return "", err
 	}
 	return bin, os.Rename(tmp, bin)
 }
 
-// testCA is a throwaway CA and a server certificate it signed.
+// testCA is the lab CA (labnet.NewCA, as the engine's tailnet check
+// makes it) written where Headscale and the nodes read it.
 type testCA struct {
-	CAPEM             []byte
-	CertPEM, KeyPEM   []byte
-	CAFile, CertFile  string
-	KeyFile, CertName string
+	labnet.CA
+	CertName string
 }
 
-// newTestCA writes a CA and a leaf for ip (IP SAN) into dir.
+// newTestCA writes a CA and a server certificate for ip into dir.
 func newTestCA(t *testing.T, dir string, ip net.IP) *testCA {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := labnet.NewCA("host suite "+dir, nil, []net.IP{ip})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "mikrotik-tailscale tailnet test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: ip.String()},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{ip},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &testCA{
-		CAPEM:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		CertPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
-		KeyPEM:   pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-		CAFile:   filepath.Join(dir, "test-ca.pem"),
-		CertFile: filepath.Join(dir, "tls.crt"),
-		KeyFile:  filepath.Join(dir, "tls.key"),
-		CertName: "tailnet-test-ca.pem",
-	}
-	for f, b := range map[string][]byte{c.CAFile: c.CAPEM, c.CertFile: c.CertPEM, c.KeyFile: c.KeyPEM} {
-		if err := os.WriteFile(f, b, 0o600); err != nil {
+	for f, b := range map[string][]byte{"tls.crt": ca.CertPEM, "tls.key": ca.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return c
+	return &testCA{CA: ca, CertName: labnet.CAName}
 }
 
 // headscale is one control server: its config dir, the netns it listens
@@ -176,72 +121,22 @@ type headscale struct {
 // ServerURL is what the nodes log in to (an IP literal: no DNS anywhere).
 func (h *headscale) ServerURL() string { return "https://" + h.ip + ":8443" }
 
-// headscaleConfig is Headscale's config for a server at ip with the
-// embedded DERP (TLS on the main listener, STUN on 3478), MagicDNS under
-// tailnet.test and no policy (allow all; routes approved by the CLI).
+// headscaleConfig is the lab's Headscale config (labnet.HeadscaleConfig)
+// for a server at ip in a network namespace: no DNS anywhere, so the DERP
+// node's address is pinned, and no policy (allow all; routes approved by
+// the CLI).
 func headscaleConfig(ip, socket string) string {
-	return `server_url: https://` + ip + `:8443
-listen_addr: ` + ip + `:8443
-metrics_listen_addr: ""
-grpc_listen_addr: 127.0.0.1:50443
-grpc_allow_insecure: false
-disable_check_updates: true
-noise:
-  private_key_path: noise_private.key
-prefixes:
-  v4: 100.64.0.0/10
-  v6: fd7a:115c:a1e0::/48
-  allocation: sequential
-derp:
-  server:
-    enabled: true
-    region_id: 999
-    region_code: headscale
-    region_name: Headscale Embedded DERP
-    verify_clients: true
-    stun_listen_addr: ` + ip + `:3478
-    private_key_path: derp_server_private.key
-    automatically_add_embedded_derp_region: true
-    ipv4: ` + ip + `
-  urls: []
-  paths: []
-  auto_update_enabled: false
-  update_frequency: 3h
-node:
-  expiry: 0
-database:
-  type: sqlite
-  sqlite:
-    path: db.sqlite
-    write_ahead_log: true
-tls_letsencrypt_hostname: ""
-tls_cert_path: tls.crt
-tls_key_path: tls.key
-log:
-  level: info
-  format: text
-policy:
-  mode: file
-  path: ""
-dns:
-  magic_dns: true
-  base_domain: ` + tailnetDomain + `
-  override_local_dns: false
-  nameservers:
-    global: []
-    split: {}
-  search_domains: []
-unix_socket: ` + socket + `
-unix_socket_permission: "0770"
-logtail:
-  enabled: false
-taildrop:
-  enabled: false
-`
+	return labnet.HeadscaleConfig(labnet.HeadscaleOptions{
+		ServerURL:  "https://" + ip + ":" + fmt.Sprint(labnet.ControlPort),
+		ListenAddr: ip + ":" + fmt.Sprint(labnet.ControlPort),
+		STUNAddr:   ip + ":" + fmt.Sprint(labnet.STUNPort),
+		DERPIPv4:   ip,
+		Socket:     socket,
+	})
 }
 
 // tailnetDomain is MagicDNS's base domain.
-const tailnetDomain = "tailnet.test"
+const tailnetDomain = labnet.BaseDomain
 
 // newHeadscale writes the config, CA and TLS files into dir and starts
 // Headscale inside the netns of netnsPID, listening on ip; it is stopped
