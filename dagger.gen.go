@@ -338,7 +338,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tailnet", err))
 				}
 			}
-			return (*MikrotikTailscale).PrCheck(&parent, ctx, format, budgets, allowUnreviewed, with, tailnet)
+			var tailnetPolicy *dagger.File
+			if inputArgs["tailnetPolicy"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tailnetPolicy"]), &tailnetPolicy)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tailnetPolicy", err))
+				}
+			}
+			return (*MikrotikTailscale).PrCheck(&parent, ctx, format, budgets, allowUnreviewed, with, tailnet, tailnetPolicy)
 		case "Release":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -394,7 +401,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sourceURL", err))
 				}
 			}
-			return (*MikrotikTailscale).Release(&parent, ctx, tag, repository, username, password, revision, created, sourceUrl)
+			var tailnetPolicy *dagger.File
+			if inputArgs["tailnetPolicy"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tailnetPolicy"]), &tailnetPolicy)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tailnetPolicy", err))
+				}
+			}
+			return (*MikrotikTailscale).Release(&parent, ctx, tag, repository, username, password, revision, created, sourceUrl, tailnetPolicy)
 		case "ReleaseTag":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)

@@ -16,7 +16,6 @@ import (
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
 	"dagger/mikrotik-tailscale/internal/smoke"
-	tailnetlab "dagger/mikrotik-tailscale/internal/tailnet"
 )
 
 // Run the required pull request check: build every platform and check it.
@@ -48,6 +47,9 @@ func (m *MikrotikTailscale) PrCheck(
 	// Run the tailnet check on every platform (Headscale, the image as router, a client; a few minutes). --tailnet=false for a quick local run; CI and release always run it.
 	// +default=true
 	tailnet bool,
+	// Headscale policy (HuJSON) for the tailnet check instead of the check's own, e.g. your tailnet's.
+	// +optional
+	tailnetPolicy *dagger.File,
 ) (string, error) {
 	f, err := checkreport.ParseFormat(format)
 	if err != nil {
@@ -62,11 +64,15 @@ func (m *MikrotikTailscale) PrCheck(
 		return "", err
 	}
 	limits = budget.WithAllowance(limits, features.Allowance(opts))
+	policy, err := labPolicy(ctx, tailnetPolicy)
+	if err != nil {
+		return "", err
+	}
 	rep := checkreport.Report{Title: "mikrotik-tailscale PR check (Tailscale " + pins.TailscaleVersion + ")"}
 	if len(opts) > 0 {
 		rep.Title += " with " + strings.Join(opts, ", ")
 	}
-	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, opts, tailnet, func(_ int, a platform.Arch) (*dagger.Container, error) {
+	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, opts, tailnet, policy, func(_ int, a platform.Arch) (*dagger.Container, error) {
 		return m.Build(ctx, a.Name, "", "", "", "", false, true, opts)
 	})
 
@@ -86,7 +92,7 @@ type imageBuilder func(i int, a platform.Arch) (*dagger.Container, error)
 
 // prChecks runs every check of the required check on the images build
 // returns: pr-check's dev builds, or the very images release publishes.
-func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, with []string, withTailnet bool, build imageBuilder) []checkreport.Check {
+func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, with []string, withTailnet bool, policy string, build imageBuilder) []checkreport.Check {
 	src, err := m.tailscaleSource(ctx)
 	checks := []checkreport.Check{result("Tailscale source and Go version guard", "", err)}
 	if err != nil {
@@ -117,14 +123,14 @@ func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocic
 		checks = append(checks, cs...)
 	}
 	if withTailnet {
-		checks = append(checks, m.tailnetAll(ctx, images)...)
+		checks = append(checks, m.tailnetAll(ctx, images, policy)...)
 	}
 	return checks
 }
 
 // tailnetAll runs the tailnet check for every platform side by side, each
 // image as the router and the amd64 image as client, control and hosts.
-func (m *MikrotikTailscale) tailnetAll(ctx context.Context, images []*dagger.Container) []checkreport.Check {
+func (m *MikrotikTailscale) tailnetAll(ctx context.Context, images []*dagger.Container, policy string) []checkreport.Check {
 	base := images[platform.Index("amd64")]
 	perArch := make([][]checkreport.Check, len(images))
 	_ = platform.Each(func(i int, a platform.Arch) error { // failures are checks
@@ -134,7 +140,7 @@ func (m *MikrotikTailscale) tailnetAll(ctx context.Context, images []*dagger.Con
 		case base == nil:
 			perArch[i] = []checkreport.Check{result("tailnet: lab set up", a.Name, fmt.Errorf("no amd64 image for the client and the control server"))}
 		default:
-			perArch[i] = m.tailnetChecks(ctx, a, images[i], base, tailnetlab.Policy())
+			perArch[i] = m.tailnetChecks(ctx, a, images[i], base, policy)
 		}
 		return nil
 	})

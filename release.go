@@ -49,8 +49,15 @@ func (m *MikrotikTailscale) Release(
 	// Repository URL for the source label.
 	// +optional
 	sourceURL string,
+	// Headscale policy (HuJSON) for the tailnet check instead of the check's own: hold releases to your tailnet's policy.
+	// +optional
+	tailnetPolicy *dagger.File,
 ) (string, error) {
 	if _, err := release.ValidateForRelease(tag, pins.TailscaleVersion); err != nil {
+		return "", err
+	}
+	policy, err := labPolicy(ctx, tailnetPolicy)
+	if err != nil {
 		return "", err
 	}
 	if err := publish.CheckRepository(repository); err != nil {
@@ -65,7 +72,7 @@ func (m *MikrotikTailscale) Release(
 	// that never passed it publishes nothing.
 	variants := make([]*dagger.Container, len(platform.All()))
 	rep := checkreport.Report{Title: "mikrotik-tailscale release check (" + tag + ")"}
-	rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, true, func(i int, a platform.Arch) (*dagger.Container, error) {
+	rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, true, policy, func(i int, a platform.Arch) (*dagger.Container, error) {
 		var err error
 		variants[i], err = m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true, nil)
 		return variants[i], err

@@ -46,11 +46,9 @@ func (m *MikrotikTailscale) Tailnet(
 	if err != nil {
 		return "", err
 	}
-	pol := tailnet.Policy()
-	if policy != nil {
-		if pol, err = policy.Contents(ctx); err != nil {
-			return "", err
-		}
+	pol, err := labPolicy(ctx, policy)
+	if err != nil {
+		return "", err
 	}
 	router, err := m.Build(ctx, a.Name, "", "", "", "", false, true, nil)
 	if err != nil {
@@ -76,9 +74,18 @@ func (m *MikrotikTailscale) Tailnet(
 
 // tailnetChecks runs the lab for router (platform a) with base, the amd64
 // image, as client, control and hosts: one report row per check.
-func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, router, base *dagger.Container, policy string) []checkreport.Check {
+func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, routerImage, baseImage *dagger.Container, policy string) []checkreport.Check {
 	fail := func(err error) []checkreport.Check {
 		return []checkreport.Check{result("tailnet: lab set up", a.Name, err)}
+	}
+	amd64, _ := platform.Parse("amd64")
+	router, err := runnable(ctx, routerImage, a)
+	if err != nil {
+		return fail(err)
+	}
+	base, err := runnable(ctx, baseImage, amd64)
+	if err != nil {
+		return fail(err)
 	}
 	ca, err := tailnet.NewCA("arch "+a.Name+"\npolicy "+policy, []string{tailnet.ControlHost}, nil)
 	if err != nil {
@@ -88,7 +95,6 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 	if err != nil {
 		return fail(err)
 	}
-	amd64, _ := platform.Parse("amd64")
 	baseTool, routerTool := m.tailnetTool(amd64), m.tailnetTool(a)
 	hsConf := tailnet.LabHeadscale()
 	control := base.
@@ -186,6 +192,53 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 		checks = append(checks, c)
 	}
 	return checks
+}
+
+// labPolicy is the policy file's text, or the check's own policy.
+func labPolicy(ctx context.Context, f *dagger.File) (string, error) {
+	if f == nil {
+		return tailnet.Policy(), nil
+	}
+	p, err := f.Contents(ctx)
+	if err != nil {
+		return "", fmt.Errorf("tailnet policy: %w", err)
+	}
+	if strings.TrimSpace(p) == "" {
+		return "", fmt.Errorf("tailnet policy: the file is empty; omit the option to use the check's own policy")
+	}
+	return p, nil
+}
+
+// runnable is img as the lab runs it: its filesystem, platform,
+// environment, entrypoint and default args, without its labels. Release
+// builds differ from each other only in labels, so the engine reuses one
+// lab run for all of them.
+func runnable(ctx context.Context, img *dagger.Container, a platform.Arch) (*dagger.Container, error) {
+	c := dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(a.Platform)}).WithRootfs(img.Rootfs())
+	vars, err := img.EnvVariables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vars {
+		name, err := v.Name(ctx)
+		if err != nil {
+			return nil, err
+		}
+		value, err := v.Value(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c = c.WithEnvVariable(name, value)
+	}
+	entry, err := img.Entrypoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args, err := img.DefaultArgs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.WithEntrypoint(entry).WithDefaultArgs(args), nil
 }
 
 // tailLines is the last n lines of s.

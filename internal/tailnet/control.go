@@ -39,16 +39,23 @@ func (h *headscaleServer) start() error {
 	}
 	h.done = make(chan struct{})
 	go func(c *exec.Cmd, done chan struct{}) { c.Wait(); close(done) }(h.cmd, h.done)
-	_, err := poll(60*time.Second, "headscale health", func() (bool, string) {
+	// Poll its CLI; give up at once if it exited (a config or policy it
+	// refuses), with what it said in the log.
+	for start := time.Now(); ; time.Sleep(500 * time.Millisecond) {
 		select {
 		case <-h.done:
-			return false, "headscale exited"
+			h.cmd = nil
+			return fmt.Errorf("headscale exited at start (its log is above)")
 		default:
 		}
 		o := hsCLI("health")
-		return o.Err == nil, o.String()
-	})
-	return err
+		if o.Err == nil {
+			return nil
+		}
+		if time.Since(start) > 60*time.Second {
+			return fmt.Errorf("headscale not healthy within 60 s: %s", o)
+		}
+	}
 }
 
 func (h *headscaleServer) stop() {
