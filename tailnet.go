@@ -116,47 +116,22 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 		AsService(dagger.ContainerAsServiceOpts{Args: []string{tailnet.Tool, "control"}})
 	hostsSvc := base.
 		WithFile(tailnet.Tool, baseTool).
+		WithEnvVariable("TAILNET_LAB", a.Name). // one hosts service per lab: it keeps a route to its router
+
 		WithExposedPort(tailnet.AdminPort).
 		AsService(dagger.ContainerAsServiceOpts{Args: []string{tailnet.Tool, "hosts"}, InsecureRootCapabilities: true})
 
-	entry, err := router.Entrypoint(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	args, err := router.DefaultArgs(ctx)
-	if err != nil {
-		return fail(err)
-	}
 	id, err := router.Rootfs().Digest(ctx)
 	if err != nil {
 		return fail(err)
 	}
 	runVol := dag.CacheVolume(tailnet.VolumeName("run", a.Dir, id+policy))
 	stateVol := dag.CacheVolume(tailnet.VolumeName("state", a.Dir, id+policy))
-	routerSvc := router.
-		WithFile(tailnet.Tool, routerTool).
-		WithNewFile(tailnet.CAFile, string(ca.CAPEM)).
-		With(withEnv(tailnet.RouterEnv(strings.TrimSpace(routerKey)))).
-		WithMountedCache("/"+layout.SocketDir, runVol).
-		WithMountedCache("/"+layout.StateDir, stateVol).
-		WithServiceBinding(tailnet.ControlHost, controlSvc).
-		WithServiceBinding(tailnet.HostsHost, hostsSvc).
-		AsService(dagger.ContainerAsServiceOpts{
-			Args:                     append(append([]string{tailnet.Tool, "router"}, entry...), args...),
-			InsecureRootCapabilities: true,
-		})
-
-	clientArgs := []string{tailnet.Tool, "client"}
-	baseEntry, err := base.Entrypoint(ctx)
+	clientArgs, err := entrypointArgs(ctx, base, tailnet.Tool, "client")
 	if err != nil {
 		return fail(err)
 	}
-	baseArgs, err := base.DefaultArgs(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	clientArgs = append(append(clientArgs, baseEntry...), baseArgs...)
-	client := base.
+	clientSvc := base.
 		WithFile(tailnet.Tool, baseTool).
 		WithFile(tailnet.ClientKey, control.File(tailnet.ClientKey)).
 		WithNewFile("/"+layout.ExtraCADir+"/"+tailnet.CAName, string(ca.CAPEM)).
@@ -165,10 +140,27 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 		WithMountedCache(tailnet.RouterStateDir, stateVol).
 		WithServiceBinding(tailnet.ControlHost, controlSvc).
 		WithServiceBinding(tailnet.HostsHost, hostsSvc).
-		WithServiceBinding(tailnet.RouterHost, routerSvc).
-		WithExec(clientArgs, dagger.ContainerWithExecOpts{InsecureRootCapabilities: true})
+		WithExposedPort(tailnet.AdminPort).
+		AsService(dagger.ContainerAsServiceOpts{Args: clientArgs, InsecureRootCapabilities: true})
 
-	stdout, err := client.Stdout(ctx)
+	// The router is the exec (the engine emulates foreign platforms for
+	// execs only); it prints the client service's results.
+	routerArgs, err := entrypointArgs(ctx, router, tailnet.Tool, "router")
+	if err != nil {
+		return fail(err)
+	}
+	run := router.
+		WithFile(tailnet.Tool, routerTool).
+		WithNewFile(tailnet.CAFile, string(ca.CAPEM)).
+		With(withEnv(tailnet.RouterEnv(strings.TrimSpace(routerKey)))).
+		WithMountedCache("/"+layout.SocketDir, runVol).
+		WithMountedCache("/"+layout.StateDir, stateVol).
+		WithServiceBinding(tailnet.ControlHost, controlSvc).
+		WithServiceBinding(tailnet.HostsHost, hostsSvc).
+		WithServiceBinding(tailnet.ClientHost, clientSvc).
+		WithExec(routerArgs, dagger.ContainerWithExecOpts{InsecureRootCapabilities: true})
+
+	stdout, err := run.Stdout(ctx)
 	var diag string
 	if err != nil {
 		var ee *dagger.ExecError
@@ -185,8 +177,8 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 	firstFail := true
 	for _, r := range results {
 		c := checkreport.Check{Name: tailnet.Title(r.ID), Arch: a.Name, Passed: r.Passed, Detail: fmt.Sprintf("%s (%.0f s)", r.Detail, r.Seconds)}
-		if !r.Passed && firstFail && diag != "" {
-			c.Detail += "\n" + tailLines(diag, 60)
+		if !r.Passed && firstFail {
+			c.Detail += "\n" + tailLines(diagnostics(stdout)+diag, 80)
 			firstFail = false
 		}
 		checks = append(checks, c)
@@ -239,6 +231,32 @@ func runnable(ctx context.Context, img *dagger.Container, a platform.Arch) (*dag
 		return nil, err
 	}
 	return c.WithEntrypoint(entry).WithDefaultArgs(args), nil
+}
+
+// entrypointArgs is tool role, then img's entrypoint and default args:
+// the lab tool starts the image the way a runtime would.
+func entrypointArgs(ctx context.Context, img *dagger.Container, tool, role string) ([]string, error) {
+	entry, err := img.Entrypoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args, err := img.DefaultArgs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]string{tool, role}, entry...), args...), nil
+}
+
+// diagnostics is the lab's output besides the result lines: statuses and
+// log tails printed when a check failed.
+func diagnostics(out string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, tailnet.ResultPrefix) && line != "" {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // tailLines is the last n lines of s.

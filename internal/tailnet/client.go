@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"dagger/mikrotik-tailscale/internal/layout"
@@ -30,7 +31,6 @@ const ClientLog = Dir + "/client-tailscaled.log"
 type lab struct {
 	o                  ClientOptions
 	routerTS, clientTS string // tailnet IPv4s
-	routerAddr         string // the router's service address
 	loggedInAt         time.Time
 	failed             bool
 }
@@ -38,13 +38,48 @@ type lab struct {
 // routerSocket is the router's LocalAPI socket, through the shared volume.
 func routerSocket() string { return RouterRunDir + "/" + filepath.Base(layout.Socket) }
 
-// Client runs in the client container: it starts the image's own
-// entrypoint with ClientEnv, then every check in Checks order, printing a
-// result line for each. A check whose failure leaves nothing to check
-// after it ends the run; ParseResults reports the rest as not reached.
-// The error is non-nil when any check failed, so the engine never caches
-// a failed lab.
+// Client runs as the client service: it answers CmdResults on AdminPort
+// at once (the engine starts the router only once the port listens),
+// starts the image's own entrypoint with ClientEnv, then runs every check
+// in Checks order. A check whose failure leaves nothing to check after it
+// ends the run; ParseResults reports the rest as not reached. Once done,
+// CmdResults returns the result lines and the diagnostics of a failure.
 func Client(o ClientOptions) error {
+	var mu sync.Mutex
+	var results strings.Builder
+	done := false
+	errs := make(chan error, 1)
+	go func() {
+		errs <- serveResults(func() (string, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			return results.String(), done
+		})
+	}()
+	out := &lockedWriter{mu: &mu, w: &results}
+	err := runClient(ClientOptions{Entrypoint: o.Entrypoint, Log: io.MultiWriter(o.Log, out), Out: io.MultiWriter(o.Out, out)})
+	if err != nil {
+		fmt.Fprintln(out, "tailnet-lab client:", err)
+	}
+	mu.Lock()
+	done = true
+	mu.Unlock()
+	return <-errs // serve until the engine stops the service
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// runClient starts the client's tailscaled and runs the checks.
+func runClient(o ClientOptions) error {
 	l := &lab{o: o}
 	key, err := os.ReadFile(ClientKey)
 	if err != nil {
@@ -64,8 +99,6 @@ func Client(o ClientOptions) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	defer cmd.Process.Kill()
-
 	for _, s := range l.steps() {
 		start := time.Now()
 		detail, err := s.run()
@@ -81,7 +114,6 @@ func Client(o ClientOptions) error {
 	}
 	if l.failed {
 		l.diagnose()
-		return fmt.Errorf("tailnet lab: a check failed")
 	}
 	return nil
 }
@@ -155,11 +187,6 @@ func (l *lab) login() (string, error) {
 		return "", err
 	}
 	l.routerTS, l.clientTS = rs.Self.IPv4(), cs.Self.IPv4()
-	addrs, err := net.LookupHost(RouterHost)
-	if err != nil || len(addrs) == 0 {
-		return "", fmt.Errorf("resolve the router's service address: %v", err)
-	}
-	l.routerAddr = addrs[0]
 	return fmt.Sprintf("router Running as %s after %.1f s with its auth key from TS_AUTHKEY, no login URL; client %s", l.routerTS, rd.Seconds(), l.clientTS), nil
 }
 

@@ -175,6 +175,61 @@ func serveAdmin(handle func(string) string) error {
 	}
 }
 
+// serveResults answers CmdResults on AdminPort: "pending" until the
+// checks are done, then everything they printed, and closes.
+func serveResults(get func() (string, bool)) error {
+	l, err := net.Listen("tcp", fmt.Sprintf(":%d", AdminPort))
+	if err != nil {
+		return err
+	}
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return err
+		}
+		go func(c net.Conn) {
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(time.Minute))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			if strings.TrimSpace(line) != CmdResults {
+				fmt.Fprintln(c, "error: unknown command "+strings.TrimSpace(line))
+				return
+			}
+			text, done := get()
+			if !done {
+				fmt.Fprintln(c, pending)
+				return
+			}
+			io.WriteString(c, text)
+		}(c)
+	}
+}
+
+// pending is the client's answer while its checks run.
+const pending = "pending"
+
+// Results waits for the client's checks (bounded by timeout) and returns
+// everything they printed.
+func Results(timeout time.Duration) (string, error) {
+	var text string
+	_, err := poll(timeout, "the client's checks", func() (bool, string) {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ClientHost, fmt.Sprint(AdminPort)), 10*time.Second)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Minute))
+		fmt.Fprintln(c, CmdResults)
+		b, err := io.ReadAll(c)
+		if err != nil {
+			return false, err.Error()
+		}
+		text = string(b)
+		return strings.TrimSpace(text) != pending, "still running"
+	})
+	return text, err
+}
+
 // Admin sends one command to host's AdminPort and returns the reply.
 func Admin(host, cmd string, timeout time.Duration) (string, error) {
 	c, err := net.DialTimeout("tcp", net.JoinHostPort(host, fmt.Sprint(AdminPort)), 10*time.Second)

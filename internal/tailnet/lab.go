@@ -25,7 +25,8 @@ const (
 	ControlPort  = 8443      // HTTPS (API, Noise, embedded DERP)
 	STUNPort     = 3478      // embedded DERP's STUN (UDP)
 	HostsHost    = "hosts"   // the LAN host and the internet host
-	RouterHost   = "router"  // the image under test, as bound to the client
+	RouterHost   = "router"  // the image under test: its tailnet host name
+	ClientHost   = "client"  // the client service, bound to the router
 	AdminPort    = 9999      // the lab tool's command port on control and hosts
 	LANNet       = "192.168.88.0/24"
 	LANHost      = "192.168.88.10"
@@ -73,6 +74,9 @@ const (
 	CmdStop  = "stop"  // control: stop Headscale
 	CmdStart = "start" // control: start it again and wait until healthy
 	CmdRoute = "route" // hosts: "route <router address>": the way back to the tailnet
+	// CmdResults asks the client for its results: "pending", or every
+	// line its checks printed.
+	CmdResults = "results"
 )
 
 // RouterEnv is the router's container environment: docs/USAGE.md's
@@ -90,7 +94,7 @@ func RouterEnv(key string) []string {
 func ClientEnv(key string) []string {
 	return []string{
 		"TS_AUTHKEY=" + key,
-		"TS_HOSTNAME=client",
+		"TS_HOSTNAME=" + ClientHost,
 		"TS_EXTRA_ARGS=--login-server=" + ControlURL() + " --accept-routes",
 	}
 }

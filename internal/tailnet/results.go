@@ -28,8 +28,8 @@ var Checks = []Check{
 	{"state-dir", "tailnet: router's state directory holds only what DESIGN names"},
 }
 
-// resultPrefix marks the lab tool's result lines among its other output.
-const resultPrefix = "TAILNET-RESULT "
+// ResultPrefix marks the lab tool's result lines among its other output.
+const ResultPrefix = "TAILNET-RESULT "
 
 // Result is one check's outcome, as the lab tool prints it.
 type Result struct {
@@ -42,7 +42,7 @@ type Result struct {
 // Line is r as the lab tool prints it.
 func (r Result) Line() string {
 	b, _ := json.Marshal(r) // strings, a bool and a float: cannot fail
-	return resultPrefix + string(b)
+	return ResultPrefix + string(b)
 }
 
 // ParseResults reads the lab tool's output: one result per check ID, in
@@ -52,7 +52,7 @@ func (r Result) Line() string {
 func ParseResults(out string) ([]Result, error) {
 	got := map[string]Result{}
 	for _, line := range strings.Split(out, "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), resultPrefix)
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), ResultPrefix)
 		if !ok {
 			continue
 		}

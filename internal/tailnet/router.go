@@ -2,22 +2,32 @@ package tailnet
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"dagger/mikrotik-tailscale/internal/layout"
 )
 
-// Router does, in the router's container, what RouterOS's routing gives a
-// real router's container, and then becomes the image's own entrypoint
-// (argv, read from the image config by the shell): routes to the LAN and
-// the internet prefixes through the hosts service, the hosts' way back,
-// a fresh state directory holding only the lab CA in extra-ca/ (as
-// docs/USAGE.md tells an owner of a private-CA control server).
-func Router(argv []string) error {
+// RouterLog is where the router's tailscaled writes.
+const RouterLog = Dir + "/router-tailscaled.log"
+
+// Router runs in the router's container, the one exec of the lab (the
+// engine emulates a foreign platform for execs, not for services). It
+// does what RouterOS's routing gives a real router's container: routes
+// to the LAN and the internet prefixes through the hosts service, the
+// hosts' way back, a fresh state directory holding only the lab CA in
+// extra-ca/ (as docs/USAGE.md tells an owner of a private-CA control
+// server). Then it starts the image's own entrypoint (argv, read from the
+// image config by the shell), waits for the client service's checks and
+// prints their results to out. The error is non-nil when a check failed,
+// so the engine never caches a failed lab.
+func Router(argv []string, out io.Writer) error {
 	if len(argv) == 0 {
 		return fmt.Errorf("router: no entrypoint given")
 	}
@@ -65,7 +75,60 @@ func Router(argv []string) error {
 	if err := os.WriteFile(filepath.Join(extra, CAName), ca, 0o644); err != nil {
 		return err
 	}
-	return syscall.Exec(argv[0], argv, os.Environ())
+	logf, err := os.Create(RouterLog)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	text, err := Results(30 * time.Minute)
+	fmt.Fprint(out, text)
+	select {
+	case werr := <-exited:
+		// The checks ran against a router that is gone: say so.
+		fmt.Fprintf(out, "--- the router's entrypoint exited: %v\n", werr)
+	default:
+		cmd.Process.Signal(syscall.SIGTERM)
+	}
+	if b, rerr := os.ReadFile(RouterLog); rerr == nil && (err != nil || failed(text)) {
+		fmt.Fprintf(out, "--- router tailscaled log (last 40 lines)\n%s\n", lastLines(string(b), 40))
+	}
+	if err != nil {
+		return err
+	}
+	if failed(text) {
+		return fmt.Errorf("a check failed")
+	}
+	return nil
+}
+
+// failed reports whether the client's output lacks a passing result for
+// any check.
+func failed(text string) bool {
+	rs, err := ParseResults(text)
+	if err != nil {
+		return true
+	}
+	for _, r := range rs {
+		if !r.Passed {
+			return true
+		}
+	}
+	return false
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // ownAddress is the container's IPv4 address on the service network.

@@ -29,6 +29,7 @@ func TestEngine(t *testing.T) {
 		{"tarballs", testTarballs},
 		{"pr-check", testPrCheck},
 		{"pr-check-budget", testPrCheckBudget},
+		{"tailnet-fails", testTailnetFails},
 		{"release", testRelease},
 		{"restarted-engine", testRestartedEngine},
 		{"wiped-engine", testWipedEngine},

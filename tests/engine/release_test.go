@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -228,6 +229,28 @@ func testRelease(t *testing.T) {
 	}
 	if got := r.digestOf(t, releaseTag(1)); got != releaseDigests[releaseTag(1)] {
 		t.Errorf("the refused release changed %s to %s", releaseTag(1), got)
+	}
+	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[releaseTag(2)] {
+		t.Errorf("the refused release moved :stable to %s", got)
+	}
+
+	// A failing tailnet check publishes nothing: here under a policy
+	// Headscale refuses, so no lab comes up (the quick way to fail it;
+	// tailnet-fails shows a lab failing on its own checks).
+	policy := filepath.Join(t.TempDir(), "refused.hujson")
+	if err := os.WriteFile(policy, []byte(`{"acls": "not a list"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	failing := daggerCall(t, "release-tailnet-fails", stageTimeout, "release",
+		"--tag", releaseTag(3), "--repository", r.repository(true), "--username", "ci",
+		"--password", "env:REGISTRY_PASSWORD", "--revision", sha, "--created", created,
+		"--source-url", sourceURL, "--tailnet-policy", policy)
+	if failing.Err == nil || !strings.Contains(failing.Stderr, "refusing to publish") ||
+		!strings.Contains(failing.Stderr, "| tailnet: lab set up | amd64 | ❌ |") {
+		t.Errorf("release with a failing tailnet check was not refused, or not for that:\n%s", failing)
+	}
+	if r.digestOf(t, releaseTag(3)) != "" {
+		t.Errorf("the refused release pushed %s", releaseTag(3))
 	}
 	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[releaseTag(2)] {
 		t.Errorf("the refused release moved :stable to %s", got)

@@ -1,6 +1,7 @@
 // Command tailnet-lab runs one role of the tailnet check inside the
 // engine's containers (internal/tailnet): control init, control, hosts,
-// router (then the image's entrypoint) or client.
+// client, or router (which starts the image's entrypoint and prints the
+// client's results).
 package main
 
 import (
@@ -29,7 +30,7 @@ func run(args []string) error {
 	case "hosts":
 		return tailnet.Hosts()
 	case "router":
-		return tailnet.Router(rest)
+		return tailnet.Router(rest, os.Stdout)
 	case "client":
 		if len(rest) == 0 {
 			return fmt.Errorf("client: no entrypoint given")
