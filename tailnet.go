@@ -127,7 +127,11 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 	}
 	runVol := dag.CacheVolume(tailnet.VolumeName("run", a.Dir, id+policy))
 	stateVol := dag.CacheVolume(tailnet.VolumeName("state", a.Dir, id+policy))
-	clientArgs, err := entrypointArgs(ctx, base, tailnet.Tool, "client")
+	role := []string{"client"}
+	if a.Qemu == "" { // native: tailscaled has netfilter and must masquerade
+		role = append(role, "--snat")
+	}
+	clientArgs, err := entrypointArgs(ctx, base, tailnet.Tool, role...)
 	if err != nil {
 		return fail(err)
 	}
@@ -235,7 +239,7 @@ func runnable(ctx context.Context, img *dagger.Container, a platform.Arch) (*dag
 
 // entrypointArgs is tool role, then img's entrypoint and default args:
 // the lab tool starts the image the way a runtime would.
-func entrypointArgs(ctx context.Context, img *dagger.Container, tool, role string) ([]string, error) {
+func entrypointArgs(ctx context.Context, img *dagger.Container, tool string, role ...string) ([]string, error) {
 	entry, err := img.Entrypoint(ctx)
 	if err != nil {
 		return nil, err
@@ -244,7 +248,7 @@ func entrypointArgs(ctx context.Context, img *dagger.Container, tool, role strin
 	if err != nil {
 		return nil, err
 	}
-	return append(append([]string{tool, role}, entry...), args...), nil
+	return append(append(append([]string{tool}, role...), entry...), args...), nil
 }
 
 // diagnostics is the lab's output besides the result lines: statuses and

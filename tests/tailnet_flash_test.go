@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"dagger/mikrotik-tailscale/internal/layout"
+	labnet "dagger/mikrotik-tailscale/internal/tailnet"
 )
 
 // flashChurn is how long the netmap churns while the router's state dir
@@ -158,6 +159,7 @@ func (tn *tailnet) testFlash(t *testing.T) {
 		t.Fatal("headscale does not list the client")
 	}
 
+	derpmap := stateFiles(t, stateDir)
 	w := watchState(t, stateDir)
 	defer w.Close()
 	start := time.Now()
@@ -233,6 +235,7 @@ func (tn *tailnet) testFlash(t *testing.T) {
 	if info != nil {
 		size = info.Size()
 	}
+	tn.measure("derpmap_cached_bytes", derpmap)
 	tn.measure("flash", map[string]any{
 		"churn_s":                window.Seconds(),
 		"churn_cycles":           cycles,
@@ -243,6 +246,32 @@ func (tn *tailnet) testFlash(t *testing.T) {
 	})
 	t.Logf("flash: %d netmap changes seen by the router in %s, %d writes under the state dir; a prefs change: %d events on tailscaled.state (%d B)",
 		seen, window.Round(time.Second), len(during), len(prefs), size)
+}
+
+// stateFiles checks that the router's state directory holds only
+// layout.StateFiles and the test CA the node setup put in extra-ca/, as
+// docs/DESIGN.md's flash-wear section says; it returns the size of the
+// DERP map tailscaled caches there.
+func stateFiles(t *testing.T, stateDir string) int64 {
+	t.Helper()
+	var derpmap int64 = -1
+	err := filepath.Walk(stateDir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(stateDir, p)
+		if rel == "derpmap.cached.json" {
+			derpmap = info.Size()
+		}
+		if !slices.Contains(layout.StateFiles, rel) && rel != filepath.Join(filepath.Base(layout.ExtraCADir), labnet.CAName) {
+			t.Errorf("the router's state directory holds %s (%d B), which DESIGN's flash-wear section does not name", rel, info.Size())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return derpmap
 }
 
 // wireChurn connects the churn node to the wan (again after a restart:

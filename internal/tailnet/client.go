@@ -19,9 +19,14 @@ import (
 
 // ClientOptions are what the shell tells the client about the lab.
 type ClientOptions struct {
-	Entrypoint []string  // the image's entrypoint and default args
-	Log        io.Writer // diagnostics
-	Out        io.Writer // result lines
+	Entrypoint []string // the image's entrypoint and default args
+	// SNAT: the router must masquerade what it forwards. Under the
+	// engine's emulation tailscaled has no netfilter (qemu-user does not
+	// carry NETLINK_NETFILTER), so there the hosts see the client's
+	// tailnet address instead, and need the route back CmdRoute sets.
+	SNAT bool
+	Log  io.Writer // diagnostics
+	Out  io.Writer // result lines
 }
 
 // ClientLog is where the client's own tailscaled writes.
@@ -32,6 +37,7 @@ type lab struct {
 	o                  ClientOptions
 	routerTS, clientTS string // tailnet IPv4s
 	loggedInAt         time.Time
+	controlBackAt      time.Time // when control answered again after the outage
 	failed             bool
 }
 
@@ -57,7 +63,7 @@ func Client(o ClientOptions) error {
 		})
 	}()
 	out := &lockedWriter{mu: &mu, w: &results}
-	err := runClient(ClientOptions{Entrypoint: o.Entrypoint, Log: io.MultiWriter(o.Log, out), Out: io.MultiWriter(o.Out, out)})
+	err := runClient(ClientOptions{Entrypoint: o.Entrypoint, SNAT: o.SNAT, Log: io.MultiWriter(o.Log, out), Out: io.MultiWriter(o.Out, out)})
 	if err != nil {
 		fmt.Fprintln(out, "tailnet-lab client:", err)
 	}
@@ -209,12 +215,13 @@ func (l *lab) routes() (string, error) {
 }
 
 // fetch polls http://host:HTTPPort/ until the host named name answers;
-// it returns the source address the host saw. That address is no proof
-// of the path: the engine's own masquerading rewrites traffic to
-// prefixes outside its network (measured: the hosts see the engine's
-// bridge address whether the router masquerades or not). The proof is
-// that the client has no other way (noDirectPath) and loses the host
-// when the tailnet route goes (lan, exitNode).
+// it returns the source address the host saw. That address proves
+// masquerading, not the path: the engine masquerades again what leaves
+// its network from one of its addresses (the hosts then see its bridge
+// address), so only a packet the router did not masquerade keeps its
+// source, the client's tailnet address. The path's proof is that the
+// client has no other way (noDirectPath) and loses the host when the
+// tailnet route goes (lan, exitNode).
 func (l *lab) fetch(host, name string, timeout time.Duration) (string, time.Duration, error) {
 	hc := &http.Client{Timeout: 5 * time.Second}
 	var from string
@@ -290,7 +297,11 @@ func (l *lab) lan() (string, error) {
 	if _, _, err := l.fetch(LANHost, "lan", 60*time.Second); err != nil {
 		return "", fmt.Errorf("the route accepted again: %w", err)
 	}
-	return fmt.Sprintf("TCP to %s:%d answered after %.1f s (seen from %s); without the route: %s; answered again with it", LANHost, HTTPPort, d.Seconds(), from, why), nil
+	snat, err := l.masquerade(from)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("TCP to %s:%d answered after %.1f s (%s); without the route: %s; answered again with it", LANHost, HTTPPort, d.Seconds(), snat, why), nil
 }
 
 // exitNode: the internet host is unreachable until the client uses the
@@ -308,7 +319,23 @@ func (l *lab) exitNode() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("no exit node: %s; through the router: TCP to %s:%d answered after %.1f s (seen from %s)", why, InternetHost, HTTPPort, d.Seconds(), from), nil
+	snat, err := l.masquerade(from)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("no exit node: %s; through the router: TCP to %s:%d answered after %.1f s (%s)", why, InternetHost, HTTPPort, d.Seconds(), snat), nil
+}
+
+// masquerade says how the router forwarded, from the source a host saw;
+// where SNAT is expected, an unmasqueraded packet is an error.
+func (l *lab) masquerade(from string) (string, error) {
+	if from != l.clientTS {
+		return "seen from " + from + ": masqueraded by the router", nil
+	}
+	if l.o.SNAT {
+		return "", fmt.Errorf("the host saw the client's tailnet address %s: the router forwarded without masquerading", from)
+	}
+	return "seen from " + from + ", the client's tailnet address: not masqueraded (no netfilter under emulation)", nil
 }
 
 // ping runs tailscale ping from the client to the router and back.
@@ -423,6 +450,7 @@ func (l *lab) outage() (string, error) {
 	window := time.Since(start)
 	reply, err := Admin(ControlHost, CmdStart, 2*time.Minute)
 	started = err == nil
+	l.controlBackAt = time.Now()
 	if err != nil {
 		return "", fmt.Errorf("start control again: %v (%s)", err, reply)
 	}
@@ -433,17 +461,21 @@ func (l *lab) outage() (string, error) {
 }
 
 // stateDir lists the router's state directory: only StateFiles, and the
-// CA the lab put in extra-ca/ as an owner would.
+// CA the lab put in extra-ca/ as an owner would; and which of them
+// tailscaled wrote again after control came back with the same DERP map.
 func (l *lab) stateDir() (string, error) {
-	var files, extra []string
+	var files, extra, rewritten []string
 	err := filepath.Walk(RouterStateDir, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
 		}
 		rel, _ := filepath.Rel(RouterStateDir, p)
-		files = append(files, fmt.Sprintf("%s (%d B, written %+.0f s after login)", rel, info.Size(), info.ModTime().Sub(l.loggedInAt).Seconds()))
+		files = append(files, fmt.Sprintf("%s (%d B)", rel, info.Size()))
 		if !slices.Contains(layout.StateFiles, rel) && rel != filepath.Join(filepath.Base(layout.ExtraCADir), CAName) {
 			extra = append(extra, rel)
+		}
+		if !l.controlBackAt.IsZero() && info.ModTime().After(l.controlBackAt) {
+			rewritten = append(rewritten, rel)
 		}
 		return nil
 	})
@@ -454,7 +486,13 @@ func (l *lab) stateDir() (string, error) {
 	if len(extra) > 0 {
 		return "", fmt.Errorf("unexpected in the state directory: %s (all: %s)", strings.Join(extra, ", "), strings.Join(files, "; "))
 	}
-	return strings.Join(files, "; "), nil
+	after := "none written again after control's restart"
+	if l.controlBackAt.IsZero() {
+		after = "control was not restarted"
+	} else if len(rewritten) > 0 {
+		after = "written again after control's restart: " + strings.Join(rewritten, ", ")
+	}
+	return strings.Join(files, "; ") + "; " + after, nil
 }
 
 // diagnose writes both nodes' status and the client daemon's log tail.

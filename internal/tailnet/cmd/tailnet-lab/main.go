@@ -20,7 +20,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: tailnet-lab control-init|control|hosts|router ENTRYPOINT...|client ENTRYPOINT...")
+		return fmt.Errorf("usage: tailnet-lab control-init|control|hosts|router ENTRYPOINT...|client [--snat] ENTRYPOINT...")
 	}
 	switch role, rest := args[0], args[1:]; role {
 	case "control-init":
@@ -32,10 +32,14 @@ func run(args []string) error {
 	case "router":
 		return tailnet.Router(rest, os.Stdout)
 	case "client":
+		snat := len(rest) > 0 && rest[0] == "--snat"
+		if snat {
+			rest = rest[1:]
+		}
 		if len(rest) == 0 {
 			return fmt.Errorf("client: no entrypoint given")
 		}
-		return tailnet.Client(tailnet.ClientOptions{Entrypoint: rest, Log: os.Stderr, Out: os.Stdout})
+		return tailnet.Client(tailnet.ClientOptions{Entrypoint: rest, SNAT: snat, Log: os.Stderr, Out: os.Stdout})
 	default:
 		return fmt.Errorf("unknown role %q", role)
 	}
