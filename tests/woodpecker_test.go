@@ -1064,3 +1064,19 @@ func readJSON(t testing.TB, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+// The required check and release always run the tailnet check with its
+// own policy: no pipeline turns it off or swaps the policy.
+func TestWoodpeckerRunsTheTailnetCheck(t *testing.T) {
+	for _, file := range []string{"pr-check.yaml", "release.yaml"} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, ".woodpecker", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "--tailnet") {
+				t.Errorf(".woodpecker/%s:%d changes the tailnet check: %s", file, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+}
