@@ -25,8 +25,9 @@ import (
 // The images are held to the whole PR check first (budgets, smoke run,
 // RouterOS tarball, features, layer rules, the tailnet check on every
 // platform). :stable moves only after the versioned push succeeded and was read
-// back. An existing tag is never overwritten: a re-run with identical
-// content is a no-op, different content is refused. Returns the digests
+// back. An existing tag is never overwritten: different content is refused
+// before the checks run; a re-run with identical content checks nothing
+// again (it was checked when pushed) and is a no-op. Returns the digests
 // as JSON.
 //
 // +cache="never"
@@ -67,18 +68,13 @@ func (m *MikrotikTailscale) Release(
 	if err != nil {
 		return "", err
 	}
-	// The required check again, in full, on the very images about to be
-	// pushed (default budgets, no unreviewed feature): a tag on a commit
-	// that never passed it publishes nothing.
 	variants := make([]*dagger.Container, len(platform.All()))
-	rep := checkreport.Report{Title: "mikrotik-tailscale release check (" + tag + ")"}
-	rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, true, policy, func(i int, a platform.Arch) (*dagger.Container, error) {
+	if err := platform.Each(func(i int, a platform.Arch) error {
 		var err error
 		variants[i], err = m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true, nil)
-		return variants[i], err
-	})
-	if !rep.Passed() {
-		return "", fmt.Errorf("refusing to publish: %d of %d checks failed\n%s", len(rep.Failed()), len(rep.Checks), rep.Markdown())
+		return err
+	}); err != nil {
+		return "", err
 	}
 	// The engine's build times become the commit time, and its cache
 	// state leaves the history: a re-run of the same commit on any engine
@@ -106,7 +102,28 @@ func (m *MikrotikTailscale) Release(
 	if err != nil {
 		return "", err
 	}
-	res, err := publish.Publish(ctx, idx, repository, tag, publish.BasicAuth(username, pw))
+	// The tag's state decides what is left to do: other content under it
+	// is refused now; this very index under it (a re-run) was checked
+	// when it was pushed.
+	auth := publish.BasicAuth(username, pw)
+	published, err := publish.Published(ctx, idx, repository, tag, auth)
+	if err != nil {
+		return "", err
+	}
+	if !published {
+		// The required check again, in full, on the very images about
+		// to be pushed (default budgets, no unreviewed feature, the
+		// tailnet check): a tag on a commit that never passed it
+		// publishes nothing.
+		rep := checkreport.Report{Title: "mikrotik-tailscale release check (" + tag + ")"}
+		rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, true, policy, func(i int, _ platform.Arch) (*dagger.Container, error) {
+			return variants[i], nil
+		})
+		if !rep.Passed() {
+			return "", fmt.Errorf("refusing to publish: %d of %d checks failed\n%s", len(rep.Failed()), len(rep.Checks), rep.Markdown())
+		}
+	}
+	res, err := publish.Publish(ctx, idx, repository, tag, auth)
 	if err != nil {
 		return "", err
 	}

@@ -83,6 +83,37 @@ func CheckRepository(repo string) error {
 	return nil
 }
 
+// Published reports whether repo:tag already holds idx (a re-run: the
+// release was checked when it was pushed, so there is nothing to check
+// again), and fails when it holds anything else (tags are immutable).
+// false with no error: the tag does not exist yet.
+func Published(ctx context.Context, idx v1.ImageIndex, repo, tag string, opts ...remote.Option) (bool, error) {
+	opts = append(opts, remote.WithContext(ctx))
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return false, fmt.Errorf("publish: invalid repository %q: %w", repo, err)
+	}
+	ref := r.Tag(tag)
+	want, err := idx.Digest()
+	if err != nil {
+		return false, fmt.Errorf("publish: digest of the index: %w", err)
+	}
+	have, exists, err := head(ref, opts)
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("publish: checking %s: %w", ref, err)
+	case exists && have != want.String():
+		return false, immutable(ref, have, want)
+	}
+	return exists, nil
+}
+
+// immutable is the refusal to put other content under a published tag.
+func immutable(ref name.Tag, have string, want v1.Hash) error {
+	return fmt.Errorf("publish: %s already exists with digest %s, and this build is %s: "+
+		"release tags are immutable; release the change as a new revision (-mt.<N+1>)", ref, have, want)
+}
+
 // Publish pushes idx as repo:tag and then moves repo:stable to it, under
 // the package's release rules. tag must be a release tag (see package
 // release). On error, :stable has not been moved by this call; Result holds
@@ -128,8 +159,7 @@ func Publish(ctx context.Context, idx v1.ImageIndex, repo, tag string, opts ...r
 	}
 	switch {
 	case exists && have != want.String():
-		return res, fmt.Errorf("publish: %s already exists with digest %s, and this build is %s: "+
-			"release tags are immutable; release the change as a new revision (-mt.<N+1>)", ref, have, want)
+		return res, immutable(ref, have, want)
 	case !exists:
 		// (b) Push the versioned tag (platform manifests first, then the index).
 		if err := remote.WriteIndex(ref, idx, opts...); err != nil {

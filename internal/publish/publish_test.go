@@ -438,3 +438,28 @@ func TestCheckRepository(t *testing.T) {
 		}
 	}
 }
+
+// Published tells a release what is left to do before any check runs:
+// nothing published yet, this very index already there, or a refusal.
+func TestPublishedBeforeAndAfterAPush(t *testing.T) {
+	s := newServer(t)
+	idx, other := testIndex(t), testIndex(t)
+	ctx := context.Background()
+	if got, err := Published(ctx, idx, s.repo(), "v1.104.5-mt.1"); err != nil || got {
+		t.Fatalf("before any push: published %v, %v", got, err)
+	}
+	if _, err := Publish(ctx, idx, s.repo(), "v1.104.5-mt.1"); err != nil {
+		t.Fatal(err)
+	}
+	s.reset()
+	if got, err := Published(ctx, idx, s.repo(), "v1.104.5-mt.1"); err != nil || !got {
+		t.Fatalf("the same index after the push: published %v, %v", got, err)
+	}
+	_, err := Published(ctx, other, s.repo(), "v1.104.5-mt.1")
+	if err == nil || !strings.Contains(err.Error(), "immutable") || !strings.Contains(err.Error(), digest(t, other)) {
+		t.Fatalf("other content under the tag: %v", err)
+	}
+	if w := s.writes(); len(w) != 0 {
+		t.Fatalf("Published wrote to the registry: %v", w)
+	}
+}
