@@ -93,6 +93,11 @@ type imageBuilder func(i int, a platform.Arch) (*dagger.Container, error)
 // prChecks runs every check of the required check on the images build
 // returns: pr-check's dev builds, or the very images release publishes.
 func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, with []string, withTailnet bool, policy string, build imageBuilder) []checkreport.Check {
+	if withTailnet {
+		// Headscale and the lab tools build beside the images (their
+		// downloads and compiles overlap); the tailnet check waits for them.
+		go m.prefetchTailnet(ctx)
+	}
 	src, err := m.tailscaleSource(ctx)
 	checks := []checkreport.Check{result("Tailscale source and Go version guard", "", err)}
 	if err != nil {

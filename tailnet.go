@@ -292,6 +292,17 @@ func (m *MikrotikTailscale) headscale(ctx context.Context) (*dagger.File, error)
 		File(bin), nil
 }
 
+// prefetchTailnet builds Headscale and every lab tool, for the engine's
+// cache; errors surface where the check uses them.
+func (m *MikrotikTailscale) prefetchTailnet(ctx context.Context) {
+	if hs, err := m.headscale(ctx); err == nil {
+		_, _ = hs.Sync(ctx)
+	}
+	for _, a := range platform.All() {
+		_, _ = m.tailnetTool(a).Sync(ctx)
+	}
+}
+
 // tailnetTool is the lab tool for a's containers, built from this
 // module's own source.
 func (m *MikrotikTailscale) tailnetTool(a platform.Arch) *dagger.File {

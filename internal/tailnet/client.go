@@ -197,7 +197,7 @@ func (l *lab) login() (string, error) {
 }
 
 func (l *lab) routes() (string, error) {
-	d, err := poll(90*time.Second, "client sees the router's approved LAN route and exit node", func() (bool, string) {
+	d, err := poll(60*time.Second, "client sees the router's approved LAN route and exit node", func() (bool, string) {
 		s, detail := status(cli)
 		if s == nil {
 			return false, detail
