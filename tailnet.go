@@ -182,7 +182,7 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 	for _, r := range results {
 		c := checkreport.Check{Name: tailnet.Title(r.ID), Arch: a.Name, Passed: r.Passed, Detail: fmt.Sprintf("%s (%.0f s)", r.Detail, r.Seconds)}
 		if !r.Passed && firstFail {
-			c.Detail += "\n" + tailLines(diagnostics(stdout)+diag, 80)
+			c.Detail += "\n" + tailLines(diagnostics(stdout)+diag, 120)
 			firstFail = false
 		}
 		checks = append(checks, c)

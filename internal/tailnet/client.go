@@ -501,8 +501,8 @@ func (l *lab) diagnose() {
 	fmt.Fprintf(l.o.Log, "--- client status\n%s\n", cli(30*time.Second, "status"))
 	if b, err := os.ReadFile(ClientLog); err == nil {
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) > 40 {
-			lines = lines[len(lines)-40:]
+		if len(lines) > 20 {
+			lines = lines[len(lines)-20:]
 		}
 		fmt.Fprintf(l.o.Log, "--- client tailscaled log (last %d lines)\n%s\n", len(lines), strings.Join(lines, "\n"))
 	}

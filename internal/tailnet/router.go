@@ -97,7 +97,7 @@ func Router(argv []string, out io.Writer) error {
 		cmd.Process.Signal(syscall.SIGTERM)
 	}
 	if b, rerr := os.ReadFile(RouterLog); rerr == nil && (err != nil || failed(text)) {
-		fmt.Fprintf(out, "--- router tailscaled log (last 40 lines)\n%s\n", lastLines(string(b), 40))
+		fmt.Fprintf(out, "--- router tailscaled log (last 20 lines)\n%s\n", lastLines(string(b), 20))
 	}
 	if err != nil {
 		return err
