@@ -178,6 +178,11 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 		return fail(perr)
 	}
 	var checks []checkreport.Check
+	if err != nil && passedAll(results) {
+		// The lab failed outside the checks (the router exited, say).
+		checks = append(checks, resultDetail("tailnet: lab ran to the end", a.Name, err, ""))
+		checks[0].Detail += "\n" + tailLines(diagnostics(stdout)+diag, 120)
+	}
 	firstFail := true
 	for _, r := range results {
 		c := checkreport.Check{Name: tailnet.Title(r.ID), Arch: a.Name, Passed: r.Passed, Detail: fmt.Sprintf("%s (%.0f s)", r.Detail, r.Seconds)}
@@ -261,6 +266,16 @@ func diagnostics(out string) string {
 		}
 	}
 	return b.String()
+}
+
+// passedAll reports whether every result passed.
+func passedAll(rs []tailnet.Result) bool {
+	for _, r := range rs {
+		if !r.Passed {
+			return false
+		}
+	}
+	return true
 }
 
 // tailLines is the last n lines of s.

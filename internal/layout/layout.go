@@ -47,6 +47,18 @@ const (
 // sends a different map (docs/DESIGN.md, "Flash wear").
 var StateFiles = []string{"tailscaled.state", "derpmap.cached.json"}
 
+// IsStateFile reports whether name (relative to the state directory) is
+// one of StateFiles or the temporary file tailscaled's atomic write of
+// one renames over it (<name>.tmp<random>).
+func IsStateFile(name string) bool {
+	for _, f := range StateFiles {
+		if name == f || strings.HasPrefix(name, f+".tmp") {
+			return true
+		}
+	}
+	return false
+}
+
 // Kind says what an Entry is.
 type Kind int
 

@@ -248,3 +248,16 @@ func TestStartScript(t *testing.T) {
 		t.Errorf("a router's SSL_CERT_DIR was not kept: %v %q", err, out)
 	}
 }
+
+func TestIsStateFile(t *testing.T) {
+	for _, name := range []string{"tailscaled.state", "derpmap.cached.json", "tailscaled.state.tmp123456", "derpmap.cached.json.tmp9"} {
+		if !IsStateFile(name) {
+			t.Errorf("IsStateFile(%q) = false", name)
+		}
+	}
+	for _, name := range []string{"tailscaled.log.conf", "extra-ca/x.pem", "tailscaled.statefoo", "certs/a.crt", ""} {
+		if IsStateFile(name) {
+			t.Errorf("IsStateFile(%q) = true", name)
+		}
+	}
+}

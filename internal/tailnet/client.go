@@ -54,16 +54,20 @@ func Client(o ClientOptions) error {
 	var mu sync.Mutex
 	var results strings.Builder
 	done := false
+	l, err := listenAdmin()
+	if err != nil {
+		return err
+	}
 	errs := make(chan error, 1)
 	go func() {
-		errs <- serveResults(func() (string, bool) {
+		errs <- serveResults(l, func() (string, bool) {
 			mu.Lock()
 			defer mu.Unlock()
 			return results.String(), done
 		})
 	}()
 	out := &lockedWriter{mu: &mu, w: &results}
-	err := runClient(ClientOptions{Entrypoint: o.Entrypoint, SNAT: o.SNAT, Log: io.MultiWriter(o.Log, out), Out: io.MultiWriter(o.Out, out)})
+	err = runClient(ClientOptions{Entrypoint: o.Entrypoint, SNAT: o.SNAT, Log: io.MultiWriter(o.Log, out), Out: io.MultiWriter(o.Out, out)})
 	if err != nil {
 		fmt.Fprintln(out, "tailnet-lab client:", err)
 	}
@@ -369,9 +373,10 @@ func (l *lab) health() (string, error) {
 	return "tshealth on the router's socket: healthy", nil
 }
 
-// policyReject sends SYNs the policy allows nobody (to the router itself
-// and to the LAN host's RejectedPort), then proves the router still runs
-// and still forwards.
+// policyReject sends SYNs the policy allows nobody: to the router's own
+// tailnet address and to the LAN host, on RejectedPort, where both listen
+// (the router's lab tool and the hosts), so a SYN the policy let through
+// would connect. Then it proves the router still runs and still forwards.
 func (l *lab) policyReject() (string, error) {
 	var seen []string
 	for _, target := range []string{l.routerTS, LANHost} {
@@ -380,20 +385,29 @@ func (l *lab) policyReject() (string, error) {
 			c, err := net.DialTimeout("tcp", addr, 3*time.Second)
 			if err == nil {
 				c.Close()
-				return "", fmt.Errorf("TCP to %s connected: the policy allows no such port", addr)
+				return "", fmt.Errorf("TCP to %s connected: the policy allows no such port, and the router let it through", addr)
 			}
 			if i == 0 {
 				seen = append(seen, fmt.Sprintf("%s: %v", addr, shortErr(err)))
 			}
 		}
 	}
-	if _, _, err := running("router", rcli, 30*time.Second); err != nil {
-		return "", fmt.Errorf("router after the rejected SYNs: %w", err)
+	if err := l.routerAlive("the rejected SYNs"); err != nil {
+		return "", err
 	}
-	if _, _, err := l.fetch(LANHost, "lan", 30*time.Second); err != nil {
-		return "", fmt.Errorf("router forwards no more after the rejected SYNs: %w", err)
+	return "2 SYNs each, none connected though both ports listen (" + strings.Join(seen, "; ") + "); the router is Running and forwards", nil
+}
+
+// routerAlive: the router's daemon still answers Running and still
+// forwards to the LAN host.
+func (l *lab) routerAlive(after string) error {
+	if _, _, err := running("router", rcli, 60*time.Second); err != nil {
+		return fmt.Errorf("router after %s: %w", after, err)
 	}
-	return "2 SYNs each, none connected (" + strings.Join(seen, "; ") + "); the router is Running and forwards", nil
+	if _, _, err := l.fetch(LANHost, "lan", 60*time.Second); err != nil {
+		return fmt.Errorf("router forwards no more after %s: %w", after, err)
+	}
+	return nil
 }
 
 func shortErr(err error) string {
@@ -457,21 +471,31 @@ func (l *lab) outage() (string, error) {
 	if failed > 0 {
 		return "", fmt.Errorf("%d of %d checks failed with control down; last: %s", failed, 2*rounds, last)
 	}
-	return fmt.Sprintf("control down %.0f s (its port refused): %d rounds of TCP to the LAN host and ICMP to the router, none failed", window.Seconds(), rounds), nil
+	if err := l.routerAlive("control came back"); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("control down %.0f s (its port refused): %d rounds of TCP to the LAN host and ICMP to the router, none failed; after control came back the router is Running and forwards", window.Seconds(), rounds), nil
 }
 
-// stateDir lists the router's state directory: only StateFiles, and the
-// CA the lab put in extra-ca/ as an owner would; and which of them
-// tailscaled wrote again after control came back with the same DERP map.
+// stateDir lists the router's state directory: tailscaled.state, nothing
+// but StateFiles (and the temporary files their atomic writes rename over
+// them) and the CA the lab put in extra-ca/ as an owner would; and which
+// of them tailscaled wrote again after control came back with the same
+// DERP map.
 func (l *lab) stateDir() (string, error) {
 	var files, extra, rewritten []string
+	state := false
 	err := filepath.Walk(RouterStateDir, func(p string, info os.FileInfo, err error) error {
+		if os.IsNotExist(err) {
+			return nil // renamed away by an atomic write mid-walk
+		}
 		if err != nil || info.IsDir() {
 			return err
 		}
 		rel, _ := filepath.Rel(RouterStateDir, p)
 		files = append(files, fmt.Sprintf("%s (%d B)", rel, info.Size()))
-		if !slices.Contains(layout.StateFiles, rel) && rel != filepath.Join(filepath.Base(layout.ExtraCADir), CAName) {
+		state = state || rel == "tailscaled.state"
+		if !layout.IsStateFile(rel) && rel != filepath.Join(filepath.Base(layout.ExtraCADir), CAName) {
 			extra = append(extra, rel)
 		}
 		if !l.controlBackAt.IsZero() && info.ModTime().After(l.controlBackAt) {
@@ -483,6 +507,9 @@ func (l *lab) stateDir() (string, error) {
 		return "", err
 	}
 	sort.Strings(files)
+	if !state {
+		return "", fmt.Errorf("no tailscaled.state in the state directory (all: %s)", strings.Join(files, "; "))
+	}
 	if len(extra) > 0 {
 		return "", fmt.Errorf("unexpected in the state directory: %s (all: %s)", strings.Join(extra, ", "), strings.Join(files, "; "))
 	}

@@ -140,7 +140,12 @@ func ControlServe(log io.Writer) error {
 			return "stopped"
 		case CmdStart:
 			if h.cmd != nil {
-				return "running"
+				select {
+				case <-h.done: // exited on its own: start it again
+					h.cmd = nil
+				default:
+					return "running"
+				}
 			}
 			if err := h.start(); err != nil {
 				return "error: " + err.Error()
@@ -175,13 +180,14 @@ func serveAdmin(handle func(string) string) error {
 	}
 }
 
-// serveResults answers CmdResults on AdminPort: "pending" until the
-// checks are done, then everything they printed, and closes.
-func serveResults(get func() (string, bool)) error {
-	l, err := net.Listen("tcp", fmt.Sprintf(":%d", AdminPort))
-	if err != nil {
-		return err
-	}
+// listenAdmin opens AdminPort.
+func listenAdmin() (net.Listener, error) {
+	return net.Listen("tcp", fmt.Sprintf(":%d", AdminPort))
+}
+
+// serveResults answers CmdResults on l: "pending" until the checks are
+// done, then everything they printed, and closes.
+func serveResults(l net.Listener, get func() (string, bool)) error {
 	for {
 		c, err := l.Accept()
 		if err != nil {

@@ -19,7 +19,14 @@ func Hosts() error {
 			return fmt.Errorf("ip addr add %s: %s", a, o)
 		}
 	}
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
+	// The LAN host also listens on RejectedPort: a SYN the policy let
+	// through would connect (policyReject).
+	rejected, err := net.Listen("tcp", net.JoinHostPort(LANHost, fmt.Sprint(RejectedPort)))
+	if err != nil {
+		return err
+	}
+	go func() { errs <- http.Serve(rejected, echoSource("rejected")) }()
 	for name, addr := range map[string]string{"lan": LANHost, "internet": InternetHost} {
 		l, err := net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(HTTPPort)))
 		if err != nil {

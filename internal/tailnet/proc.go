@@ -31,6 +31,8 @@ func run(timeout time.Duration, env []string, argv ...string) output {
 	if env != nil {
 		cmd.Env = append(cmd.Environ(), env...)
 	}
+	// A child that keeps the pipes open must not hold Wait past the kill.
+	cmd.WaitDelay = 5 * time.Second
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

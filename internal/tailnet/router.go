@@ -75,6 +75,22 @@ func Router(argv []string, out io.Writer) error {
 	if err := os.WriteFile(filepath.Join(extra, CAName), ca, 0o644); err != nil {
 		return err
 	}
+	// Listen on RejectedPort on every address, the tailnet's too: a SYN
+	// the policy let through would connect (policyReject).
+	rejected, err := net.Listen("tcp", fmt.Sprintf(":%d", RejectedPort))
+	if err != nil {
+		return err
+	}
+	defer rejected.Close()
+	go func() {
+		for {
+			c, err := rejected.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
 	logf, err := os.Create(RouterLog)
 	if err != nil {
 		return err
@@ -89,18 +105,23 @@ func Router(argv []string, out io.Writer) error {
 	go func() { exited <- cmd.Wait() }()
 	text, err := Results(30 * time.Minute)
 	fmt.Fprint(out, text)
+	gone := false
 	select {
 	case werr := <-exited:
-		// The checks ran against a router that is gone: say so.
-		fmt.Fprintf(out, "--- the router's entrypoint exited: %v\n", werr)
+		// The checks ran against a router that is gone: a failure.
+		fmt.Fprintf(out, "--- the router's entrypoint exited during the checks: %v\n", werr)
+		gone = true
 	default:
 		cmd.Process.Signal(syscall.SIGTERM)
 	}
-	if b, rerr := os.ReadFile(RouterLog); rerr == nil && (err != nil || failed(text)) {
+	if b, rerr := os.ReadFile(RouterLog); rerr == nil && (err != nil || gone || failed(text)) {
 		fmt.Fprintf(out, "--- router tailscaled log (last 20 lines)\n%s\n", lastLines(string(b), 20))
 	}
 	if err != nil {
 		return err
+	}
+	if gone {
+		return fmt.Errorf("the router's entrypoint exited during the checks")
 	}
 	if failed(text) {
 		return fmt.Errorf("a check failed")
