@@ -231,25 +231,26 @@ func runnable(ctx context.Context, img *dagger.Container, a platform.Arch) (*dag
 		}
 		c = c.WithEnvVariable(name, value)
 	}
-	entry, err := img.Entrypoint(ctx)
-	if err != nil {
-		return nil, err
-	}
-	args, err := img.DefaultArgs(ctx)
+	entry, args, err := command(ctx, img)
 	if err != nil {
 		return nil, err
 	}
 	return c.WithEntrypoint(entry).WithDefaultArgs(args), nil
 }
 
+// command is img's entrypoint and default args.
+func command(ctx context.Context, img *dagger.Container) (entry, args []string, err error) {
+	if entry, err = img.Entrypoint(ctx); err != nil {
+		return nil, nil, err
+	}
+	args, err = img.DefaultArgs(ctx)
+	return entry, args, err
+}
+
 // entrypointArgs is tool role, then img's entrypoint and default args:
 // the lab tool starts the image the way a runtime would.
 func entrypointArgs(ctx context.Context, img *dagger.Container, tool string, role ...string) ([]string, error) {
-	entry, err := img.Entrypoint(ctx)
-	if err != nil {
-		return nil, err
-	}
-	args, err := img.DefaultArgs(ctx)
+	entry, args, err := command(ctx, img)
 	if err != nil {
 		return nil, err
 	}

@@ -248,33 +248,26 @@ func (tn *tailnet) testFlash(t *testing.T) {
 		seen, window.Round(time.Second), len(during), len(prefs), size)
 }
 
-// stateFiles checks that the router's state directory holds only
-// layout.StateFiles and the test CA the node setup put in extra-ca/, as
-// docs/DESIGN.md's flash-wear section says; it returns the size of the
-// DERP map tailscaled caches there.
+// stateFiles checks that the router's state directory holds only what
+// docs/DESIGN.md's flash-wear section names (labnet.ReadStateDir, as the
+// engine's tailnet check reads it); it returns the size of the DERP map
+// tailscaled caches there (-1 if absent).
 func stateFiles(t *testing.T, stateDir string) int64 {
 	t.Helper()
-	var derpmap int64 = -1
-	err := filepath.Walk(stateDir, func(p string, info os.FileInfo, err error) error {
-		if os.IsNotExist(err) {
-			return nil // renamed away by an atomic write mid-walk
-		}
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(stateDir, p)
-		if rel == "derpmap.cached.json" {
-			derpmap = info.Size()
-		}
-		if !layout.IsStateFile(rel) && rel != filepath.Join(filepath.Base(layout.ExtraCADir), labnet.CAName) {
-			t.Errorf("the router's state directory holds %s (%d B), which DESIGN's flash-wear section does not name", rel, info.Size())
-		}
-		return nil
-	})
+	sd, err := labnet.ReadStateDir(stateDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return derpmap
+	for _, name := range sd.Unexpected {
+		t.Errorf("the router's state directory holds %s (%d B), which DESIGN's flash-wear section does not name", name, sd.Files[name].Size())
+	}
+	if _, ok := sd.Files["tailscaled.state"]; !ok {
+		t.Errorf("the router's state directory has no tailscaled.state: %v", sd.Names())
+	}
+	if info, ok := sd.Files["derpmap.cached.json"]; ok {
+		return info.Size()
+	}
+	return -1
 }
 
 // wireChurn connects the churn node to the wan (again after a restart:

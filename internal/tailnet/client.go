@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -60,11 +59,11 @@ func Client(o ClientOptions) error {
 	}
 	errs := make(chan error, 1)
 	go func() {
-		errs <- serveResults(l, func() (string, bool) {
+		errs <- serve(l, resultsHandler(func() (string, bool) {
 			mu.Lock()
 			defer mu.Unlock()
 			return results.String(), done
-		})
+		}))
 	}()
 	out := &lockedWriter{mu: &mu, w: &results}
 	err = runClient(ClientOptions{Entrypoint: o.Entrypoint, SNAT: o.SNAT, Log: io.MultiWriter(o.Log, out), Out: io.MultiWriter(o.Out, out)})
@@ -483,35 +482,23 @@ func (l *lab) outage() (string, error) {
 // of them tailscaled wrote again after control came back with the same
 // DERP map.
 func (l *lab) stateDir() (string, error) {
-	var files, extra, rewritten []string
-	state := false
-	err := filepath.Walk(RouterStateDir, func(p string, info os.FileInfo, err error) error {
-		if os.IsNotExist(err) {
-			return nil // renamed away by an atomic write mid-walk
-		}
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(RouterStateDir, p)
-		files = append(files, fmt.Sprintf("%s (%d B)", rel, info.Size()))
-		state = state || rel == "tailscaled.state"
-		if !layout.IsStateFile(rel) && rel != filepath.Join(filepath.Base(layout.ExtraCADir), CAName) {
-			extra = append(extra, rel)
-		}
-		if !l.controlBackAt.IsZero() && info.ModTime().After(l.controlBackAt) {
-			rewritten = append(rewritten, rel)
-		}
-		return nil
-	})
+	sd, err := ReadStateDir(RouterStateDir)
 	if err != nil {
 		return "", err
 	}
-	sort.Strings(files)
-	if !state {
+	var files, rewritten []string
+	for _, name := range sd.Names() {
+		info := sd.Files[name]
+		files = append(files, fmt.Sprintf("%s (%d B)", name, info.Size()))
+		if !l.controlBackAt.IsZero() && info.ModTime().After(l.controlBackAt) {
+			rewritten = append(rewritten, name)
+		}
+	}
+	if _, ok := sd.Files["tailscaled.state"]; !ok {
 		return "", fmt.Errorf("no tailscaled.state in the state directory (all: %s)", strings.Join(files, "; "))
 	}
-	if len(extra) > 0 {
-		return "", fmt.Errorf("unexpected in the state directory: %s (all: %s)", strings.Join(extra, ", "), strings.Join(files, "; "))
+	if len(sd.Unexpected) > 0 {
+		return "", fmt.Errorf("unexpected in the state directory: %s (all: %s)", strings.Join(sd.Unexpected, ", "), strings.Join(files, "; "))
 	}
 	after := "none written again after control's restart"
 	if l.controlBackAt.IsZero() {

@@ -156,13 +156,24 @@ func ControlServe(log io.Writer) error {
 	})
 }
 
-// serveAdmin answers one line per connection on AdminPort with handle's
-// reply.
+// serveAdmin answers one command line per connection on AdminPort with
+// handle's reply.
 func serveAdmin(handle func(string) string) error {
-	l, err := net.Listen("tcp", fmt.Sprintf(":%d", AdminPort))
+	l, err := listenAdmin()
 	if err != nil {
 		return err
 	}
+	return serve(l, handle)
+}
+
+// listenAdmin opens AdminPort.
+func listenAdmin() (net.Listener, error) {
+	return net.Listen("tcp", fmt.Sprintf(":%d", AdminPort))
+}
+
+// serve reads one command line per connection on l, writes handle's
+// reply (one line, or CmdResults' whole text) and closes.
+func serve(l net.Listener, handle func(string) string) error {
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -175,39 +186,27 @@ func serveAdmin(handle func(string) string) error {
 			if err != nil && line == "" {
 				return
 			}
-			fmt.Fprintln(c, handle(strings.TrimSpace(line)))
+			reply := handle(strings.TrimSpace(line))
+			if !strings.HasSuffix(reply, "\n") {
+				reply += "\n"
+			}
+			io.WriteString(c, reply)
 		}(c)
 	}
 }
 
-// listenAdmin opens AdminPort.
-func listenAdmin() (net.Listener, error) {
-	return net.Listen("tcp", fmt.Sprintf(":%d", AdminPort))
-}
-
-// serveResults answers CmdResults on l: "pending" until the checks are
-// done, then everything they printed, and closes.
-func serveResults(l net.Listener, get func() (string, bool)) error {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return err
+// resultsHandler answers CmdResults: "pending" until the checks are
+// done, then everything they printed.
+func resultsHandler(get func() (string, bool)) func(string) string {
+	return func(cmd string) string {
+		if cmd != CmdResults {
+			return "error: unknown command " + cmd
 		}
-		go func(c net.Conn) {
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(time.Minute))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			if strings.TrimSpace(line) != CmdResults {
-				fmt.Fprintln(c, "error: unknown command "+strings.TrimSpace(line))
-				return
-			}
-			text, done := get()
-			if !done {
-				fmt.Fprintln(c, pending)
-				return
-			}
-			io.WriteString(c, text)
-		}(c)
+		text, done := get()
+		if !done {
+			return pending
+		}
+		return text
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +189,32 @@ func TestClientRunsEveryCheckInOrder(t *testing.T) {
 		if s.id != Checks[i].ID {
 			t.Errorf("step %d is %q, Checks has %q there", i, s.id, Checks[i].ID)
 		}
+	}
+}
+
+func TestReadStateDir(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"tailscaled.state":            "{}",
+		"derpmap.cached.json":         "{}",
+		"derpmap.cached.json.tmp1234": "{",
+		"extra-ca/" + CAName:          "pem",
+		"tailscaled.log.conf":         "{}",
+		"extra-ca/other.pem":          "pem",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sd, err := ReadStateDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sd.Files) != 6 || !slices.Equal(sd.Unexpected, []string{"extra-ca/other.pem", "tailscaled.log.conf"}) {
+		t.Errorf("files %v, unexpected %v", sd.Names(), sd.Unexpected)
 	}
 }
