@@ -178,16 +178,16 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 		return fail(perr)
 	}
 	var checks []checkreport.Check
-	if err != nil && passedAll(results) {
+	if err != nil && tailnet.AllPassed(results) {
 		// The lab failed outside the checks (the router exited, say).
 		checks = append(checks, resultDetail("tailnet: lab ran to the end", a.Name, err, ""))
-		checks[0].Detail += "\n" + tailLines(diagnostics(stdout)+diag, 120)
+		checks[0].Detail += "\n" + tailnet.LastLines(tailnet.Diagnostics(stdout)+diag, 120)
 	}
 	firstFail := true
 	for _, r := range results {
 		c := checkreport.Check{Name: tailnet.Title(r.ID), Arch: a.Name, Passed: r.Passed, Detail: fmt.Sprintf("%s (%.0f s)", r.Detail, r.Seconds)}
 		if !r.Passed && firstFail {
-			c.Detail += "\n" + tailLines(diagnostics(stdout)+diag, 120)
+			c.Detail += "\n" + tailnet.LastLines(tailnet.Diagnostics(stdout)+diag, 120)
 			firstFail = false
 		}
 		checks = append(checks, c)
@@ -255,37 +255,6 @@ func entrypointArgs(ctx context.Context, img *dagger.Container, tool string, rol
 		return nil, err
 	}
 	return append(append(append([]string{tool}, role...), entry...), args...), nil
-}
-
-// diagnostics is the lab's output besides the result lines: statuses and
-// log tails printed when a check failed.
-func diagnostics(out string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(out, "\n") {
-		if !strings.HasPrefix(line, tailnet.ResultPrefix) && line != "" {
-			b.WriteString(line + "\n")
-		}
-	}
-	return b.String()
-}
-
-// passedAll reports whether every result passed.
-func passedAll(rs []tailnet.Result) bool {
-	for _, r := range rs {
-		if !r.Passed {
-			return false
-		}
-	}
-	return true
-}
-
-// tailLines is the last n lines of s.
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // headscale is the pinned Headscale, built in the golang container from

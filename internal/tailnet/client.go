@@ -514,10 +514,6 @@ func (l *lab) diagnose() {
 	fmt.Fprintf(l.o.Log, "--- router status\n%s\n", rcli(30*time.Second, "status"))
 	fmt.Fprintf(l.o.Log, "--- client status\n%s\n", cli(30*time.Second, "status"))
 	if b, err := os.ReadFile(ClientLog); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) > 20 {
-			lines = lines[len(lines)-20:]
-		}
-		fmt.Fprintf(l.o.Log, "--- client tailscaled log (last %d lines)\n%s\n", len(lines), strings.Join(lines, "\n"))
+		fmt.Fprintf(l.o.Log, "--- client tailscaled log (last 20 lines)\n%s\n", LastLines(string(b), 20))
 	}
 }

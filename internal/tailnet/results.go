@@ -97,3 +97,34 @@ func known(id string) bool {
 	}
 	return false
 }
+
+// AllPassed reports whether every result passed.
+func AllPassed(rs []Result) bool {
+	for _, r := range rs {
+		if !r.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// Diagnostics is the lab's output besides the result lines: statuses and
+// log tails printed when a check failed.
+func Diagnostics(out string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, ResultPrefix) && line != "" {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// LastLines is the last n lines of s.
+func LastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -115,7 +114,7 @@ func Router(argv []string, out io.Writer) error {
 		cmd.Process.Signal(syscall.SIGTERM)
 	}
 	if b, rerr := os.ReadFile(RouterLog); rerr == nil && (err != nil || gone || failed(text)) {
-		fmt.Fprintf(out, "--- router tailscaled log (last 20 lines)\n%s\n", lastLines(string(b), 20))
+		fmt.Fprintf(out, "--- router tailscaled log (last 20 lines)\n%s\n", LastLines(string(b), 20))
 	}
 	if err != nil {
 		return err
@@ -133,23 +132,7 @@ func Router(argv []string, out io.Writer) error {
 // any check.
 func failed(text string) bool {
 	rs, err := ParseResults(text)
-	if err != nil {
-		return true
-	}
-	for _, r := range rs {
-		if !r.Passed {
-			return true
-		}
-	}
-	return false
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return err != nil || !AllPassed(rs)
 }
 
 // ownAddress is the container's IPv4 address on the service network.

@@ -218,3 +218,19 @@ func TestReadStateDir(t *testing.T) {
 		t.Errorf("files %v, unexpected %v", sd.Names(), sd.Unexpected)
 	}
 }
+
+func TestDiagnosticsLastLinesAllPassed(t *testing.T) {
+	out := Result{ID: "login", Passed: true}.Line() + "\n--- router status\nx\n\n" + Result{ID: "routes"}.Line() + "\ny\n"
+	if got := Diagnostics(out); got != "--- router status\nx\ny\n" {
+		t.Errorf("Diagnostics = %q", got)
+	}
+	if got := LastLines("a\nb\nc\n", 2); got != "b\nc" {
+		t.Errorf("LastLines = %q", got)
+	}
+	if got := LastLines("a\n", 5); got != "a" {
+		t.Errorf("LastLines short = %q", got)
+	}
+	if !AllPassed([]Result{{Passed: true}}) || AllPassed([]Result{{Passed: true}, {}}) {
+		t.Error("AllPassed")
+	}
+}
