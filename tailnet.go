@@ -107,6 +107,11 @@ func (m *MikrotikTailscale) tailnetChecks(ctx context.Context, a platform.Arch, 
 		WithExec([]string{tailnet.Tool, "control-init"})
 	routerKey, err := control.File(tailnet.RouterKey).Contents(ctx)
 	if err != nil {
+		// Headscale's own words (a policy it refuses, say) are in stderr.
+		var ee *dagger.ExecError
+		if errors.As(err, &ee) {
+			return fail(fmt.Errorf("control server did not start (exit code %d):\n%s", ee.ExitCode, tailnet.LastLines(ee.Stderr, 20)))
+		}
 		return fail(fmt.Errorf("control server: %w", err))
 	}
 	controlSvc := control.
