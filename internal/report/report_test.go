@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +54,30 @@ func TestMergeRejectsCorruptReport(t *testing.T) {
 	}
 	if err := Merge(path, map[string]any{"x": 1}); err == nil {
 		t.Fatal("merging into a corrupt report succeeded")
+	}
+}
+
+func TestTailnetTable(t *testing.T) {
+	doc := map[string]any{"pr_check": map[string]any{"tailnet": map[string]any{
+		"armv7": map[string]any{"login": 23.0, "control-outage": 63.0, "lan_detail": "x"},
+		"amd64": map[string]any{"login": 11.0, "control-outage": 62.0, "state-dir": -1.0},
+	}}}
+	got, err := TailnetTable(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| Check | amd64 | armv7 |\n|---|---:|---:|\n",
+		"| router logs in headlessly | 11 | 23 |\n",
+		"| tunnel holds through a control outage | 62 | 63 |\n",
+		"| router's state directory holds only what DESIGN names | – | – |\n",
+		"| **all checks** | **73** | **86** |\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+	if _, err := TailnetTable(map[string]any{}); err == nil {
+		t.Error("a report without tailnet times rendered a table")
 	}
 }

@@ -14,6 +14,7 @@ var Tables = map[string]func(map[string]any) (string, error){
 	"sizes":            SizeTable,
 	"busybox-strategy": BusyboxStrategyTable,
 	"price-list":       PriceTable,
+	"tailnet-check":    TailnetTable,
 }
 
 // Begin and End are the marker comments around a generated block named
