@@ -208,7 +208,9 @@ func (m *MikrotikTailscale) ReleaseTag(
 // Point <repository>:stable back at an already published release.
 //
 // Routers following :stable then recreate their container with it.
-// Release tags are immutable; only :stable moves. Returns the digests as
+// Every newer release is tagged withdrawn-<tag>, and release never moves
+// :stable to a withdrawn release again (a restarted pipeline); the next
+// new release does. Release tags are immutable. Returns the digests as
 // JSON.
 //
 // +cache="never"

@@ -9,6 +9,8 @@
 //   - :stable never moves backwards: if the repository already holds a
 //     newer release tag, publishing an older one (a late re-run, a backport)
 //     leaves :stable where it is.
+//   - A rollback sticks: a release it withdrew (see Rollback) never moves
+//     :stable again, not even when its pipeline runs again.
 //
 // Authentication and transport are the caller's, as remote.Options.
 package publish
@@ -58,8 +60,12 @@ type Result struct {
 	// StableMoved is true when this call changed :stable.
 	StableMoved bool `json:"stableMoved"`
 	// StableHeldBy names the newer release tag that kept :stable from
-	// moving back to this one; empty otherwise.
+	// moving back to this one, or the marker of a rollback that withdrew
+	// this one; empty otherwise.
 	StableHeldBy string `json:"stableHeldBy,omitempty"`
+	// Withdrawn are the markers a rollback set on the releases newer than
+	// its target (Rollback only).
+	Withdrawn []string `json:"withdrawn,omitempty"`
 }
 
 // BasicAuth authenticates with a username and password or token (GHCR,
@@ -177,6 +183,15 @@ func Publish(ctx context.Context, idx v1.ImageIndex, repo, tag string, opts ...r
 		return res, fmt.Errorf("publish: checking %s: %w", stable, err)
 	}
 	if res.StableDigest == want.String() {
+		return res, nil
+	}
+	// A release a rollback withdrew never becomes stable again.
+	_, withdrawn, err := head(r.Tag(WithdrawnPrefix+tag), opts)
+	if err != nil {
+		return res, fmt.Errorf("publish: checking whether %s was withdrawn: %w (%s not moved)", ref, err, stable)
+	}
+	if withdrawn {
+		res.StableHeldBy = WithdrawnPrefix + tag
 		return res, nil
 	}
 	newer, err := newestRelease(r, opts)

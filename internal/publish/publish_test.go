@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -461,5 +462,46 @@ func TestPublishedBeforeAndAfterAPush(t *testing.T) {
 	}
 	if w := s.writes(); len(w) != 0 {
 		t.Fatalf("Published wrote to the registry: %v", w)
+	}
+}
+
+// After a rollback from mt.2 to mt.1, mt.2's release running again (a
+// restarted pipeline) leaves :stable at mt.1; mt.3 moves it.
+func TestRollbackSticksUntilANewerRelease(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	one, two, three := testIndex(t), testIndex(t), testIndex(t)
+	for tag, idx := range map[string]v1.ImageIndex{"v1.104.5-mt.1": one, "v1.104.5-mt.2": two} {
+		if _, err := Publish(ctx, idx, s.repo(), tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rb, err := Rollback(ctx, s.repo(), "v1.104.5-mt.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rb.Withdrawn, []string{"withdrawn-v1.104.5-mt.2"}) || s.digestAt("stable") != digest(t, one) {
+		t.Fatalf("rollback: %+v, stable %s", rb, s.digestAt("stable"))
+	}
+	if s.digestAt("withdrawn-v1.104.5-mt.2") != digest(t, two) {
+		t.Errorf("the marker does not point at mt.2's index")
+	}
+	res, err := Publish(ctx, two, s.repo(), "v1.104.5-mt.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StableMoved || res.StableHeldBy != "withdrawn-v1.104.5-mt.2" || s.digestAt("stable") != digest(t, one) {
+		t.Fatalf("re-run of the withdrawn release: %+v, stable %s, want mt.1's %s", res, s.digestAt("stable"), digest(t, one))
+	}
+	res, err = Publish(ctx, three, s.repo(), "v1.104.5-mt.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.StableMoved || s.digestAt("stable") != digest(t, three) {
+		t.Fatalf("mt.3 after the rollback: %+v", res)
+	}
+	// Rolling back to the newest release withdraws nothing.
+	if rb, err := Rollback(ctx, s.repo(), "v1.104.5-mt.3"); err != nil || len(rb.Withdrawn) != 0 {
+		t.Fatalf("rollback to the newest: %+v, %v", rb, err)
 	}
 }

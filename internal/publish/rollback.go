@@ -10,14 +10,23 @@ import (
 	"dagger/mikrotik-tailscale/internal/release"
 )
 
+// WithdrawnPrefix marks a release a rollback went back from:
+// withdrawn-<release tag> points at that release's index. Publish never
+// moves :stable to a withdrawn release (a restarted pipeline re-running
+// it), so a rollback stays in force until a newer release is published.
+// The marker is not a release tag: release.Parse ignores it.
+const WithdrawnPrefix = "withdrawn-"
+
 // Rollback points repo:stable at an existing release tag, typically an
-// older one after a release misbehaved on routers. Nothing is built or
-// pushed except the :stable tag; the tag must already be in the registry,
-// and release tags stay immutable. This is the only way :stable moves
-// backwards: Publish never does it on its own.
+// older one after a release misbehaved on routers, and marks every newer
+// release withdrawn (WithdrawnPrefix). Nothing is built or pushed except
+// those tags; the tag must already be in the registry, and release tags
+// stay immutable. This is the only way :stable moves backwards: Publish
+// never does it on its own.
 func Rollback(ctx context.Context, repo, tag string, opts ...remote.Option) (Result, error) {
 	opts = append(opts, remote.WithContext(ctx))
-	if _, err := release.Parse(tag); err != nil {
+	target, err := release.Parse(tag)
+	if err != nil {
 		return Result{}, fmt.Errorf("rollback: %w", err)
 	}
 	if err := CheckRepository(repo); err != nil {
@@ -37,6 +46,11 @@ func Rollback(ctx context.Context, repo, tag string, opts ...remote.Option) (Res
 		return res, fmt.Errorf("rollback: reading %s: %w", ref, err)
 	}
 	res.Digest = desc.Digest.String()
+	// Withdraw the newer releases first: should moving :stable fail, a
+	// re-run of one of them still cannot move it forward again.
+	if res.Withdrawn, err = withdrawNewer(r, target, opts); err != nil {
+		return res, fmt.Errorf("rollback: %w (%s not moved)", err, stable)
+	}
 	if res.StableDigest, _, err = head(stable, opts); err != nil {
 		return res, fmt.Errorf("rollback: checking %s: %w", stable, err)
 	}
@@ -54,4 +68,30 @@ func Rollback(ctx context.Context, repo, tag string, opts ...remote.Option) (Res
 		return res, fmt.Errorf("rollback: %s reads back as %s, want %s", stable, res.StableDigest, res.Digest)
 	}
 	return res, nil
+}
+
+// withdrawNewer tags every release newer than target withdrawn and
+// returns the markers' names.
+func withdrawNewer(r name.Repository, target release.Tag, opts []remote.Option) ([]string, error) {
+	tags, err := remote.List(r, opts...)
+	if err != nil && !isNotFound(err) {
+		return nil, fmt.Errorf("listing tags of %s: %w", r, err)
+	}
+	var marked []string
+	for _, s := range tags {
+		t, err := release.Parse(s)
+		if err != nil || release.Compare(t, target) <= 0 {
+			continue
+		}
+		desc, err := remote.Get(r.Tag(s), opts...)
+		if err != nil {
+			return marked, fmt.Errorf("reading %s: %w", r.Tag(s), err)
+		}
+		marker := r.Tag(WithdrawnPrefix + s)
+		if err := remote.Tag(marker, desc, opts...); err != nil {
+			return marked, fmt.Errorf("marking %s withdrawn: %w", r.Tag(s), err)
+		}
+		marked = append(marked, marker.TagStr())
+	}
+	return marked, nil
 }

@@ -440,4 +440,17 @@ func testRollback(t *testing.T) {
 			t.Errorf("rollback changed %s to %s", tag, got)
 		}
 	}
+	if got := r.digestOf(t, publish.WithdrawnPrefix+newer); got != releaseDigests[newer] {
+		t.Errorf("rollback did not mark %s withdrawn (marker %q)", newer, got)
+	}
+	// The rollback sticks: mt.2's pipeline running again (a restart)
+	// leaves :stable at mt.1.
+	sha, created := commit(t)
+	rerun := releaseResult(t, releaseCall(t, "release-rerun-after-rollback", newer, sha, created))
+	if rerun.Pushed || rerun.StableMoved || rerun.StableHeldBy != publish.WithdrawnPrefix+newer {
+		t.Errorf("re-run of the withdrawn %s: pushed %v, stable moved %v, held by %q", newer, rerun.Pushed, rerun.StableMoved, rerun.StableHeldBy)
+	}
+	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[older] {
+		t.Errorf("after the re-run of the withdrawn %s, :stable is %s, want %s's %s", newer, got, older, releaseDigests[older])
+	}
 }
