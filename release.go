@@ -22,7 +22,8 @@ import (
 
 // Publish a release: every platform as <repository>:<tag>, then move :stable.
 //
-// The images are held to the whole PR check first (budgets, smoke run,
+// The credentials must be able to push before anything is built. The
+// images are held to the whole PR check first (budgets, smoke run,
 // RouterOS tarball, features, layer rules, the tailnet check on every
 // platform). :stable moves only after the versioned push succeeded and was read
 // back. An existing tag is never overwritten: different content is refused
@@ -68,6 +69,15 @@ func (m *MikrotikTailscale) Release(
 	if err != nil {
 		return "", err
 	}
+	pw, err := password.Plaintext(ctx)
+	if err != nil {
+		return "", err
+	}
+	// Credentials that cannot push fail now, not after every build and
+	// check.
+	if err := publish.CheckPush(repository, username, pw); err != nil {
+		return "", err
+	}
 	variants := make([]*dagger.Container, len(platform.All()))
 	if err := platform.Each(func(i int, a platform.Arch) error {
 		var err error
@@ -97,10 +107,6 @@ func (m *MikrotikTailscale) Release(
 	}
 	if err := checkLayers(idx); err != nil {
 		return "", fmt.Errorf("refusing to publish: %w", err)
-	}
-	pw, err := password.Plaintext(ctx)
-	if err != nil {
-		return "", err
 	}
 	// The tag's state decides what is left to do: other content under it
 	// is refused now; this very index under it (a re-run) was checked
@@ -227,6 +233,9 @@ func (m *MikrotikTailscale) Rollback(
 ) (string, error) {
 	pw, err := password.Plaintext(ctx)
 	if err != nil {
+		return "", err
+	}
+	if err := publish.CheckPush(repository, username, pw); err != nil {
 		return "", err
 	}
 	res, err := publish.Rollback(ctx, repository, tag, publish.BasicAuth(username, pw))

@@ -74,6 +74,27 @@ func BasicAuth(username, password string) remote.Option {
 	return remote.WithAuth(&authn.Basic{Username: username, Password: password})
 }
 
+// CheckPush asks the registry whether username may push to repo: the
+// token exchange with push scope, then an upload started and cancelled
+// (go-containerregistry's CheckPushPermission), so a wrong or missing
+// password fails a release before anything is built.
+func CheckPush(repo, username, password string) error {
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return fmt.Errorf("invalid repository %q: %w", repo, err)
+	}
+	kc := staticKeychain{&authn.Basic{Username: username, Password: password}}
+	if err := remote.CheckPushPermission(r.Tag(StableTag), kc, http.DefaultTransport); err != nil {
+		return fmt.Errorf("the registry does not let %q push to %s (check --username and --password): %w", username, repo, err)
+	}
+	return nil
+}
+
+// staticKeychain answers every registry with one authenticator.
+type staticKeychain struct{ auth authn.Authenticator }
+
+func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.auth, nil }
+
 // CheckRepository fails when repo is not an image repository name
 // (registry/path), so a release refuses it before building anything.
 func CheckRepository(repo string) error {

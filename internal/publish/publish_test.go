@@ -505,3 +505,33 @@ func TestRollbackSticksUntilANewerRelease(t *testing.T) {
 		t.Fatalf("rollback to the newest: %+v, %v", rb, err)
 	}
 }
+
+// CheckPush passes where the credentials may push, writes no tag, and
+// fails, naming the user and the repository, where the registry refuses
+// them.
+func TestCheckPush(t *testing.T) {
+	s := newServer(t)
+	if err := CheckPush(s.repo(), "ci", "right"); err != nil {
+		t.Fatalf("an open registry refused the push check: %v", err)
+	}
+	for _, w := range s.writes() {
+		if strings.Contains(w, "/manifests/") {
+			t.Errorf("the push check wrote %s", w)
+		}
+	}
+	s.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if u, p, ok := r.BasicAuth(); ok && u == "ci" && p == "right" {
+			return false
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return true
+	})
+	if err := CheckPush(s.repo(), "ci", "right"); err != nil {
+		t.Fatalf("the right password was refused: %v", err)
+	}
+	err := CheckPush(s.repo(), "ci", "wrong")
+	if err == nil || !strings.Contains(err.Error(), `"ci"`) || !strings.Contains(err.Error(), s.repo()) {
+		t.Fatalf("a wrong password: %v", err)
+	}
+}

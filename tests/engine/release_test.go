@@ -59,7 +59,7 @@ func startRegistry(t *testing.T) *testRegistry {
 			return
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
-		srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
+		srv := &http.Server{Handler: writesNeedPassword(registry.New(registry.Logger(log.New(io.Discard, "", 0))))}
 		go srv.Serve(ln)
 		reg = &testRegistry{local: fmt.Sprintf("127.0.0.1:%d", port), remote: fmt.Sprintf("%s:%d", host, port)}
 	})
@@ -67,6 +67,26 @@ func startRegistry(t *testing.T) *testRegistry {
 		t.Fatal(regErr)
 	}
 	return reg
+}
+
+// registryPassword is what the test registry takes for writes
+// (withRegistryPassword puts it where the calls read it).
+const registryPassword = "test-registry-token"
+
+// writesNeedPassword makes the registry what a public Gitea package is:
+// anyone reads (routers pull anonymously, the test reads back), only the
+// password writes.
+func writesNeedPassword(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if _, p, ok := r.BasicAuth(); !ok || p != registryPassword {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test registry"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // registryHost is this machine's address as the engine's containers see
@@ -154,7 +174,7 @@ const sourceURL = "https://gitea.example.com/owner/mikrotik-tailscale"
 // read it (--password env:REGISTRY_PASSWORD), for t and its subtests.
 // Not from a parallel test: t.Setenv refuses.
 func withRegistryPassword(t *testing.T) {
-	t.Setenv("REGISTRY_PASSWORD", "test-registry-token")
+	t.Setenv("REGISTRY_PASSWORD", registryPassword)
 }
 
 // releaseCall runs release the way .woodpecker/release.yaml does
@@ -194,6 +214,17 @@ func testRelease(t *testing.T) {
 	r := startRegistry(t)
 	withRegistryPassword(t)
 	sha, created := commit(t)
+
+	// A password that cannot push fails before anything is built.
+	t.Setenv("WRONG_PASSWORD", "not-the-token")
+	wrong := daggerCall(t, "release-wrong-password", stageTimeout, "release",
+		"--tag", releaseTag(1), "--repository", r.repository(true), "--username", "ci",
+		"--password", "env:WRONG_PASSWORD", "--revision", sha, "--created", created, "--source-url", sourceURL)
+	if wrong.Err == nil || !strings.Contains(wrong.Stderr, `the registry does not let "ci" push to `+r.repository(true)) ||
+		strings.Contains(wrong.Stderr, "tailnet-lab") || strings.Contains(wrong.Stderr, "refusing to publish") {
+		t.Errorf("a wrong password was not refused before the builds and checks:\n%s", wrong)
+	}
+
 	for n := 1; n <= 2; n++ {
 		tag := releaseTag(n)
 		res := releaseResult(t, releaseCall(t, "release-"+tag, tag, sha, created))
