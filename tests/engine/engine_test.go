@@ -9,7 +9,8 @@ import "testing"
 // engine's function cache, so the bad-input calls after it, side by side,
 // each start one module runtime instead of two (every runtime start cost
 // about 16 s on the CI engine, which installs its custom CA around each
-// exec); builds next (later calls reuse the engine's cache), releases, the
+// exec); builds next (later calls reuse the engine's cache), releases,
+// the rollback (its release re-run reuses the releases' builds), the
 // restarted-engine checks (the same cache, loaded back from disk), the
 // wiped-engine checks after them, since they throw that cache away, and
 // last the comparisons with the host suite's artifacts, which wait for
@@ -31,9 +32,9 @@ func TestEngine(t *testing.T) {
 		{"pr-check-budget", testPrCheckBudget},
 		{"tailnet-fails", testTailnetFails},
 		{"release", testRelease},
+		{"rollback", testRollback},
 		{"restarted-engine", testRestartedEngine},
 		{"wiped-engine", testWipedEngine},
-		{"rollback", testRollback},
 		{"host", testHost},
 	}
 	for _, s := range steps {
