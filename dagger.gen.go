@@ -408,7 +408,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tailnetPolicy", err))
 				}
 			}
-			return (*MikrotikTailscale).Release(&parent, ctx, tag, repository, username, password, revision, created, sourceUrl, tailnetPolicy)
+			var extraCa *dagger.File
+			if inputArgs["extraCa"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["extraCa"]), &extraCa)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg extraCa", err))
+				}
+			}
+			return (*MikrotikTailscale).Release(&parent, ctx, tag, repository, username, password, revision, created, sourceUrl, tailnetPolicy, extraCa)
 		case "ReleaseTag":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -443,7 +450,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg commit", err))
 				}
 			}
-			return (*MikrotikTailscale).ReleaseTag(&parent, ctx, giteaUrl, repository, token, commit)
+			var extraCa *dagger.File
+			if inputArgs["extraCa"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["extraCa"]), &extraCa)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg extraCa", err))
+				}
+			}
+			return (*MikrotikTailscale).ReleaseTag(&parent, ctx, giteaUrl, repository, token, commit, extraCa)
 		case "Rollback":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)
@@ -478,7 +492,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
 				}
 			}
-			return (*MikrotikTailscale).Rollback(&parent, ctx, tag, repository, username, password)
+			var extraCa *dagger.File
+			if inputArgs["extraCa"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["extraCa"]), &extraCa)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg extraCa", err))
+				}
+			}
+			return (*MikrotikTailscale).Rollback(&parent, ctx, tag, repository, username, password, extraCa)
 		case "Tailnet":
 			var parent MikrotikTailscale
 			err = json.Unmarshal(parentJSON, &parent)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"dagger/mikrotik-tailscale/internal/budget"
 	"dagger/mikrotik-tailscale/internal/checkreport"
@@ -18,6 +20,7 @@ import (
 	"dagger/mikrotik-tailscale/internal/platform"
 	"dagger/mikrotik-tailscale/internal/publish"
 	"dagger/mikrotik-tailscale/internal/release"
+	"dagger/mikrotik-tailscale/internal/transport"
 )
 
 // Publish a release: every platform as <repository>:<tag>, then move :stable.
@@ -54,6 +57,9 @@ func (m *MikrotikTailscale) Release(
 	// Headscale policy (HuJSON) for the tailnet check instead of the check's own: hold releases to your tailnet's policy.
 	// +optional
 	tailnetPolicy *dagger.File,
+	// PEM CA certificate(s) to trust besides the system's, for a registry or forge behind a private CA. Credentials go over https only (plain http only to a loopback address).
+	// +optional
+	extraCa *dagger.File,
 ) (string, error) {
 	if _, err := release.ValidateForRelease(tag, pins.TailscaleVersion); err != nil {
 		return "", err
@@ -69,13 +75,17 @@ func (m *MikrotikTailscale) Release(
 	if err != nil {
 		return "", err
 	}
+	rt, err := forgeTransport(ctx, extraCa)
+	if err != nil {
+		return "", err
+	}
 	pw, err := password.Plaintext(ctx)
 	if err != nil {
 		return "", err
 	}
 	// Credentials that cannot push fail now, not after every build and
 	// check.
-	if err := publish.CheckPush(repository, username, pw); err != nil {
+	if err := publish.CheckPush(repository, username, pw, rt); err != nil {
 		return "", err
 	}
 	variants := make([]*dagger.Container, len(platform.All()))
@@ -111,8 +121,8 @@ func (m *MikrotikTailscale) Release(
 	// The tag's state decides what is left to do: other content under it
 	// is refused now; this very index under it (a re-run) was checked
 	// when it was pushed.
-	auth := publish.BasicAuth(username, pw)
-	published, err := publish.Published(ctx, idx, repository, tag, auth)
+	auth := []remote.Option{publish.BasicAuth(username, pw), remote.WithTransport(rt)}
+	published, err := publish.Published(ctx, idx, repository, tag, auth...)
 	if err != nil {
 		return "", err
 	}
@@ -129,12 +139,25 @@ func (m *MikrotikTailscale) Release(
 			return "", fmt.Errorf("refusing to publish: %d of %d checks failed\n%s", len(rep.Failed()), len(rep.Checks), rep.Markdown())
 		}
 	}
-	res, err := publish.Publish(ctx, idx, repository, tag, auth)
+	res, err := publish.Publish(ctx, idx, repository, tag, auth...)
 	if err != nil {
 		return "", err
 	}
 	out, err := json.MarshalIndent(res, "", "  ")
 	return string(out), err
+}
+
+// forgeTransport carries a release's credentialed requests: the system's
+// CAs plus extraCa's, https only off loopback.
+func forgeTransport(ctx context.Context, extraCa *dagger.File) (http.RoundTripper, error) {
+	var pem string
+	if extraCa != nil {
+		var err error
+		if pem, err = extraCa.Contents(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return transport.New([]byte(pem))
 }
 
 // checkLayers re-checks the layer rules on what is about to be pushed.
@@ -175,15 +198,22 @@ func (m *MikrotikTailscale) ReleaseTag(
 	token *dagger.Secret,
 	// Commit to tag, as a full hash: the pushed main commit (Woodpecker's CI_COMMIT_SHA).
 	commit string,
+	// PEM CA certificate(s) to trust besides the system's, for a forge behind a private CA.
+	// +optional
+	extraCa *dagger.File,
 ) (string, error) {
 	if err := gitea.CheckCommit(commit); err != nil {
+		return "", err
+	}
+	rt, err := forgeTransport(ctx, extraCa)
+	if err != nil {
 		return "", err
 	}
 	tok, err := token.Plaintext(ctx)
 	if err != nil {
 		return "", err
 	}
-	c, err := gitea.NewClient(giteaURL, repository, tok)
+	c, err := gitea.NewClient(giteaURL, repository, tok, rt)
 	if err != nil {
 		return "", err
 	}
@@ -230,15 +260,25 @@ func (m *MikrotikTailscale) Rollback(
 	username string,
 	// Registry password or token, e.g. env:NAME, file:PATH or vault://...
 	password *dagger.Secret,
+	// PEM CA certificate(s) to trust besides the system's, for a registry or forge behind a private CA. Credentials go over https only (plain http only to a loopback address).
+	// +optional
+	extraCa *dagger.File,
 ) (string, error) {
+	if err := publish.CheckRepository(repository); err != nil {
+		return "", err
+	}
+	rt, err := forgeTransport(ctx, extraCa)
+	if err != nil {
+		return "", err
+	}
 	pw, err := password.Plaintext(ctx)
 	if err != nil {
 		return "", err
 	}
-	if err := publish.CheckPush(repository, username, pw); err != nil {
+	if err := publish.CheckPush(repository, username, pw, rt); err != nil {
 		return "", err
 	}
-	res, err := publish.Rollback(ctx, repository, tag, publish.BasicAuth(username, pw))
+	res, err := publish.Rollback(ctx, repository, tag, publish.BasicAuth(username, pw), remote.WithTransport(rt))
 	if err != nil {
 		return "", err
 	}

@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"dagger/mikrotik-tailscale/internal/routeros"
 )
 
 const (
@@ -74,6 +76,16 @@ func rosRead(t *testing.T, rel string) string {
 	return string(b)
 }
 
+// The script-text helpers live in internal/routeros, beside the digest
+// mirror that uses them.
+var (
+	rosNoComments = routeros.NoComments
+	rosBlockEnd   = routeros.BlockEnd
+	rosBlockAfter = routeros.BlockAfter
+	rosFunc       = routeros.Func
+	rosUnquote    = routeros.Unquote
+)
+
 func rosTexts(t *testing.T) map[string]string {
 	return map[string]string{
 		rosUpdater: rosRead(t, rosUpdater),
@@ -100,17 +112,6 @@ func rosLogical(text string, uncomment bool) []string {
 		cur = ""
 	}
 	return out
-}
-
-// rosNoComments is text without its comment lines.
-func rosNoComments(text string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(text, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
-			b.WriteString(l + "\n")
-		}
-	}
-	return b.String()
 }
 
 // rosCode is text without comment lines and with every string literal
@@ -264,59 +265,6 @@ func rosEval(expr string, vars map[string]string) (string, error) {
 	return out, nil
 }
 
-// rosBlockEnd is the index just past the "}" that closes the "{" at open,
-// or -1: string literals and comment lines are skipped.
-func rosBlockEnd(text string, open int) int {
-	depth, in, lineStart := 0, false, false
-	for i := open; i < len(text); i++ {
-		c := text[i]
-		switch {
-		case in && c == '\\':
-			i++
-			continue
-		case c == '"':
-			in = !in
-		case !in && lineStart && c == '#':
-			for i < len(text) && text[i] != '\n' {
-				i++
-			}
-		case !in && c == '{':
-			depth++
-		case !in && c == '}':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		}
-		if i < len(text) && text[i] == '\n' {
-			lineStart = true
-		} else if c != ' ' && c != '\t' {
-			lineStart = false
-		}
-	}
-	return -1
-}
-
-// rosBlockAfter is the body of the first block whose opening line is head
-// (ending in "{"), or "".
-func rosBlockAfter(text, head string) string {
-	at := strings.Index(text, head)
-	if at < 0 {
-		return ""
-	}
-	open := at + len(head) - 1
-	end := rosBlockEnd(text, open)
-	if end < 0 {
-		return ""
-	}
-	return text[open+1 : end-1]
-}
-
-// rosFunc is the body of the script function `:local name do={...}`.
-func rosFunc(text, name string) string {
-	return rosBlockAfter(text, ":local "+name+" do={")
-}
-
 // rosSection is the text from the line "# --- name" to the next "# --- ".
 func rosSection(text, name string) string {
 	at := strings.Index(text, "\n# --- "+name)
@@ -347,48 +295,8 @@ func rosInnermost(text string, p int) string {
 	return line
 }
 
-// rosUnquote decodes a RouterOS string literal ("..." with its escapes).
-// Raw CR or LF, an unescaped $ (RouterOS substitutes variables in strings)
-// or ? and an unknown escape are errors: text that is not one safe literal.
-func rosUnquote(lit string) (string, int, error) {
-	if !strings.HasPrefix(lit, `"`) {
-		return "", 0, fmt.Errorf("%q does not start with a quote", lit)
-	}
-	var b strings.Builder
-	for i := 1; i < len(lit); i++ {
-		switch c := lit[i]; c {
-		case '"':
-			return b.String(), i + 1, nil
-		case '\r', '\n':
-			return "", 0, fmt.Errorf("raw CR or LF in %q", lit)
-		case '$', '?':
-			return "", 0, fmt.Errorf("unescaped %c in %q", c, lit)
-		case '\\':
-			if i+1 >= len(lit) {
-				return "", 0, fmt.Errorf("%q ends in a backslash", lit)
-			}
-			i++
-			switch e := lit[i]; e {
-			case '\\', '"', '$', '?':
-				b.WriteByte(e)
-			case 'n':
-				b.WriteByte('\n')
-			case 'r':
-				b.WriteByte('\r')
-			case 't':
-				b.WriteByte('\t')
-			case '_':
-				b.WriteByte(' ')
-			default:
-				return "", 0, fmt.Errorf("unknown escape \\%c in %q", e, lit)
-			}
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return "", 0, fmt.Errorf("%q is not closed", lit)
-}
-
+// rosMustUnquote is the literal's value, or NUL and the error: a value no
+// check accepts.
 func rosMustUnquote(lit string) string {
 	s, _, err := rosUnquote(lit)
 	if err != nil {

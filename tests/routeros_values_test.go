@@ -1,152 +1,25 @@
 package tests
 
 // What reaches the updater from outside, checked on its text: the registry's
-// digest (parseDigest's rules mirrored in Go and run on hostile headers),
-// copied values escaped (cli mirrored), nothing unchecked spliced into
-// :parse, no setting's value in a log line. The checks are listed in
+// digest (parseDigest's rules, mirrored in internal/routeros, run on hostile
+// headers), copied values escaped (cli mirrored), nothing unchecked spliced
+// into :parse, no setting's value in a log line. The checks are listed in
 // routeros_test.go.
 
 import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
+
+	"dagger/mikrotik-tailscale/internal/routeros"
 )
 
-// rosDigestRules are parseDigest's rules, taken from the script's text.
-type rosDigestRules struct {
-	name, up, lo, trim, trimEnd, prefix, hex string
-	seps                                     []string
-	cr, keyed                                bool
-	count, length, plen, from, to            int
-}
-
+// queryDigest hands parseDigest the manifest answer's headers alone.
 var (
-	rosDigName  = regexp.MustCompile(`:if \(\$name = "([^"]*)"\) do=\{`)
-	rosDigCase  = regexp.MustCompile(`:local up "([^"]*)"\s*:local lo "([^"]*)"`)
-	rosDigLower = regexp.MustCompile(`:for i from=0 to=\(\$colon - 1\) do=\{\s*:local c \[:pick \$line \$i\]\s*:local k \[:find \$up \$c\]\s*:if \(\[:typeof \$k\] = "num"\) do=\{ :set c \[:pick \$lo \$k\] \}`)
-	rosDigColon = regexp.MustCompile(`:local colon \[:find \$line ":"\]`)
-	rosDigSeps  = regexp.MustCompile(`:if \(\(\$c = ("(?:[^"\\]|\\.)*")\) or \(\$c = ("(?:[^"\\]|\\.)*")\)\) do=\{ :set \(\$lines->\[:len \$lines\]\) \$cur; :set cur "" \}`)
-	rosDigCR    = regexp.MustCompile(`:if \(\[:pick \$line \(\[:len \$line\] - 1\)\] = "\\r"\) do=\{ :set line \[:pick \$line 0 \(\[:len \$line\] - 1\)\] \}`)
-	rosDigKeyed = regexp.MustCompile(`:if \(\[:typeof \$k\] = "str"\) do=\{ :set \(\$lines->\[:len \$lines\]\) \(\$k \. ": " \. \[:tostr \$v\]\) \}`)
-	rosDigTrim  = regexp.MustCompile(`:while \(\(\[:len \$v\] > 0\) and \(\[:typeof \[:find ("(?:[^"\\]|\\.)*") \[:pick \$v 0\]\]\] = "num"\)\) do=\{ :set v \[:pick \$v 1 \[:len \$v\]\] \}`)
-	rosDigTrimE = regexp.MustCompile(`:while \(\(\[:len \$v\] > 0\) and \(\[:typeof \[:find ("(?:[^"\\]|\\.)*") \[:pick \$v \(\[:len \$v\] - 1\)\]\]\] = "num"\)\) do=\{ :set v \[:pick \$v 0 \(\[:len \$v\] - 1\)\] \}`)
-	rosDigCount = regexp.MustCompile(`:set found \(\$found \+ 1\)`)
-	rosDigOK    = regexp.MustCompile(`:local ok \(\(\$found = (\d+)\) and \(\[:len \$value\] = (\d+)\) and \(\[:pick \$value 0 (\d+)\] = "([^"]*)"\)\)`)
-	rosDigHex   = regexp.MustCompile(`:for i from=(\d+) to=(\d+) do=\{\s*:if \(\[:typeof \[:find "([^"]*)" \[:pick \$value \$i\]\]\] != "num"\) do=\{ :set ok false \}`)
-	rosDigRet   = regexp.MustCompile(`:if \(\$ok\) do=\{ :return \$value \}\s*:return ""\s*$`)
-	rosDigCall  = regexp.MustCompile(`:set digest \[\$parseDigest \(\$m->"http-headers"\)\]`)
-	rosDigM     = regexp.MustCompile(`\$m\b[^\n]{0,20}`)
+	rosDigCall = regexp.MustCompile(`:set digest \[\$parseDigest \(\$m->"http-headers"\)\]`)
+	rosDigM    = regexp.MustCompile(`\$m\b[^\n]{0,20}`)
 )
-
-// rosDigestRulesOf reads parseDigest's rules from the updater; each piece
-// missing is a problem (the Go mirror would no longer be the script).
-func rosDigestRulesOf(updater string) (rosDigestRules, []string) {
-	var r rosDigestRules
-	var probs []string
-	body := rosFunc(rosNoComments(updater), "parseDigest")
-	if body == "" {
-		return r, []string{"no `:local parseDigest do={...}`"}
-	}
-	need := func(re *regexp.Regexp, what string) []string {
-		m := re.FindStringSubmatch(body)
-		if m == nil {
-			probs = append(probs, "parseDigest lacks "+what)
-		}
-		return m
-	}
-	if m := need(rosDigName, "the header name test"); m != nil {
-		r.name = m[1]
-	}
-	if m := need(rosDigCase, "the case tables"); m != nil {
-		r.up, r.lo = m[1], m[2]
-	}
-	need(rosDigLower, "the lower-casing of the name before the first colon")
-	need(rosDigColon, "the first colon")
-	if m := need(rosDigSeps, "the line ends of a string"); m != nil {
-		r.seps = []string{rosMustUnquote(m[1]), rosMustUnquote(m[2])}
-	}
-	r.cr = rosDigCR.MatchString(body)
-	r.keyed = rosDigKeyed.MatchString(body)
-	if m := need(rosDigTrim, "the trim at the value's start"); m != nil {
-		r.trim = rosMustUnquote(m[1])
-	}
-	if m := need(rosDigTrimE, "the trim at the value's end"); m != nil {
-		r.trimEnd = rosMustUnquote(m[1])
-	}
-	need(rosDigCount, "the count of the header")
-	if m := need(rosDigOK, "the count, length and prefix test"); m != nil {
-		r.count, _ = strconv.Atoi(m[1])
-		r.length, _ = strconv.Atoi(m[2])
-		r.plen, _ = strconv.Atoi(m[3])
-		r.prefix = m[4]
-	}
-	if m := need(rosDigHex, "the digit test"); m != nil {
-		r.from, _ = strconv.Atoi(m[1])
-		r.to, _ = strconv.Atoi(m[2])
-		r.hex = m[3]
-	}
-	need(rosDigRet, "`:if ($ok) do={ :return $value }` then `:return \"\"` at its end")
-	return r, probs
-}
-
-// parse is parseDigest in Go. headers is what /tool/fetch gives as
-// http-headers: one string, a list of lines, or a list keyed by name.
-func (r rosDigestRules) parse(headers any) string {
-	var lines []string
-	switch h := headers.(type) {
-	case []string:
-		lines = h
-	case map[string]string:
-		for k, v := range h {
-			if r.keyed {
-				lines = append(lines, k+": "+v)
-			} else {
-				lines = append(lines, v)
-			}
-		}
-	case string:
-		cur := ""
-		for i := 0; i < len(h); i++ {
-			if c := h[i : i+1]; slices.Contains(r.seps, c) {
-				lines, cur = append(lines, cur), ""
-			} else {
-				cur += c
-			}
-		}
-		lines = append(lines, cur)
-	}
-	found, value := 0, ""
-	for _, line := range lines {
-		if r.cr && strings.HasSuffix(line, "\r") {
-			line = line[:len(line)-1]
-		}
-		colon := strings.Index(line, ":")
-		if colon < 0 {
-			continue
-		}
-		name := []byte(line[:colon])
-		for i, c := range name {
-			if k := strings.IndexByte(r.up, c); k >= 0 && k < len(r.lo) {
-				name[i] = r.lo[k]
-			}
-		}
-		if string(name) != r.name {
-			continue
-		}
-		found++
-		value = strings.TrimRight(strings.TrimLeft(line[colon+1:], r.trim), r.trimEnd)
-	}
-	ok := found == r.count && len(value) == r.length && r.plen <= len(value) && value[:r.plen] == r.prefix
-	for i := r.from; ok && i <= r.to; i++ {
-		ok = i < len(value) && strings.IndexByte(r.hex, value[i]) >= 0
-	}
-	if ok {
-		return value
-	}
-	return ""
-}
 
 var rosDigestShape = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
@@ -154,7 +27,7 @@ var rosDigestShape = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 // "sha256:" and 64 lower-case hex digits. The script's rules, run in Go on
 // good and hostile registry answers.
 func rosCheckDigest(texts map[string]string) []string {
-	r, probs := rosDigestRulesOf(texts[rosUpdater])
+	r, probs := routeros.DigestRulesOf(texts[rosUpdater])
 	q := rosFunc(rosNoComments(texts[rosUpdater]), "queryDigest")
 	if !rosDigCall.MatchString(q) {
 		probs = append(probs, "queryDigest does not hand parseDigest ($m->\"http-headers\") alone")
@@ -206,7 +79,7 @@ func rosCheckDigest(texts map[string]string) []string {
 		{"header twice in a keyed list, other case", map[string]string{"Docker-Content-Digest": good, "docker-content-digest": good}, ""},
 	}
 	for _, c := range cases {
-		if got := r.parse(c.headers); got != c.want {
+		if got := r.Parse(c.headers); got != c.want {
 			probs = append(probs, fmt.Sprintf("%s: parseDigest gives %q, want %q", c.name, got, c.want))
 		}
 	}
@@ -219,7 +92,7 @@ func rosCheckDigest(texts map[string]string) []string {
 			seed = seed*1664525 + 1013904223
 			b.WriteString(pieces[int(seed>>16)%len(pieces)])
 		}
-		if got := r.parse(b.String()); got != "" && !rosDigestShape.MatchString(got) {
+		if got := r.Parse(b.String()); got != "" && !rosDigestShape.MatchString(got) {
 			probs = append(probs, fmt.Sprintf("parseDigest lets %q through from %q", got, b.String()))
 			break
 		}

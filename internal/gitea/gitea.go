@@ -1,30 +1,30 @@
-// Package gitea is the small part of the Gitea API the release-tag job
-// needs: list a repository's tags and create one. It speaks HTTPS with a
-// token; Forgejo serves the same API.
+// Package gitea is the part of the Gitea API the release-tag job needs,
+// on Gitea's own Go SDK: list a repository's tags and create one. It
+// speaks HTTPS with a token (internal/transport); Forgejo serves the same
+// API.
 package gitea
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	sdk "code.gitea.io/sdk/gitea"
+
+	"dagger/mikrotik-tailscale/internal/transport"
 )
 
 // Client talks to one repository.
 type Client struct {
-	BaseURL string // e.g. https://gitea.example.com
-	Owner   string
-	Repo    string
-	Token   string
-	HTTP    *http.Client
+	Owner, Repo string
+	// HTTP is the client every request goes through.
+	HTTP *http.Client
+	base string
+	tok  string
 }
 
 // Timeout bounds each API request: a hung forge fails the job instead of
@@ -37,8 +37,8 @@ const getTries = 3
 
 // NewClient splits "owner/name" and checks the base URL: https, or plain
 // http to a loopback address only (the token would cross the network in
-// the clear).
-func NewClient(baseURL, repo, token string) (*Client, error) {
+// the clear). rt carries the requests (transport.New: the CAs to trust).
+func NewClient(baseURL, repo, token string, rt http.RoundTripper) (*Client, error) {
 	owner, name, ok := strings.Cut(repo, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
 		return nil, fmt.Errorf("repository %q: expected owner/name", repo)
@@ -47,19 +47,18 @@ func NewClient(baseURL, repo, token string) (*Client, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("Gitea URL %q: expected https://host[/path]", baseURL)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !transport.IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("Gitea URL %q: expected https://host[/path] (plain http only to a loopback address: the token would travel in the clear)", baseURL)
 	}
-	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Owner: owner, Repo: name, Token: token,
-		HTTP: &http.Client{Timeout: Timeout}}, nil
+	return &Client{Owner: owner, Repo: name, HTTP: &http.Client{Timeout: Timeout, Transport: rt},
+		base: strings.TrimRight(baseURL, "/"), tok: token}, nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+// sdk is a client bound to ctx. The server's version is not asked for:
+// both calls exist since Gitea 1.15, and the probe would be one more
+// request to fail.
+func (c *Client) sdk(ctx context.Context) (*sdk.Client, error) {
+	return sdk.NewClient(c.base, sdk.SetHTTPClient(c.HTTP), sdk.SetToken(c.tok), sdk.SetContext(ctx), sdk.SetGiteaVersion(""))
 }
 
 var commitRE = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
@@ -74,84 +73,47 @@ func CheckCommit(commit string) error {
 	return nil
 }
 
-func (c *Client) endpoint(path string) string {
-	return fmt.Sprintf("%s/api/v1/repos/%s/%s/%s", c.BaseURL, url.PathEscape(c.Owner), url.PathEscape(c.Repo), path)
+// apiError names the request and the forge's status next to its message
+// (the SDK's error carries the message alone).
+func (c *Client) apiError(what string, resp *sdk.Response, err error) error {
+	if resp == nil || resp.Response == nil {
+		return fmt.Errorf("%s %s/%s: %w", what, c.Owner, c.Repo, err)
+	}
+	return fmt.Errorf("%s %s/%s: %s: %w", what, c.Owner, c.Repo, resp.Status, err)
 }
 
-func (c *Client) do(ctx context.Context, method, u string, body any, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "token "+c.Token)
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return &statusError{fmt.Sprintf("%s %s: %s: %s", method, u, resp.Status, strings.TrimSpace(string(msg))), resp.StatusCode}
-	}
-	if out == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
+// retryable: the forge did not answer, or answered 5xx.
+func retryable(resp *sdk.Response) bool {
+	return resp == nil || resp.Response == nil || resp.StatusCode >= 500
 }
 
-type statusError struct {
-	msg  string
-	code int
-}
-
-func (e *statusError) Error() string { return e.msg }
-
-// get is do for a GET, tried getTries times, 1 s apart and then 2 s,
-// while the forge does not answer or answers 5xx.
-func (c *Client) get(ctx context.Context, u string, out any) error {
-	var err error
-	for try := 1; try <= getTries; try++ {
-		if err = c.do(ctx, http.MethodGet, u, nil, out); err == nil {
-			return nil
-		}
-		var se *statusError
-		if errors.As(err, &se) && se.code < 500 || try == getTries {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(try) * time.Second):
-		}
-	}
-	return err
-}
-
-// Tags lists every tag name, following pagination.
+// Tags lists every tag name, following pagination. Each page is tried
+// getTries times, 1 s apart and then 2 s, while the forge does not answer
+// or answers 5xx.
 func (c *Client) Tags(ctx context.Context) ([]string, error) {
+	api, err := c.sdk(ctx)
+	if err != nil {
+		return nil, err
+	}
 	const limit = 50
 	var names []string
 	for page := 1; ; page++ {
-		var batch []struct {
-			Name string `json:"name"`
-		}
-		u := c.endpoint(fmt.Sprintf("tags?page=%d&limit=%d", page, limit))
-		if err := c.get(ctx, u, &batch); err != nil {
-			return nil, err
+		var batch []*sdk.Tag
+		for try := 1; ; try++ {
+			var resp *sdk.Response
+			batch, resp, err = api.ListRepoTags(c.Owner, c.Repo, sdk.ListRepoTagsOptions{ListOptions: sdk.ListOptions{Page: page, PageSize: limit}})
+			if err == nil {
+				break
+			}
+			err = c.apiError("listing the tags of", resp, err)
+			if !retryable(resp) || try == getTries {
+				return nil, err
+			}
+			select {
+			case <-ctx.Done():
+				return nil, err
+			case <-time.After(time.Duration(try) * time.Second):
+			}
 		}
 		for _, t := range batch {
 			names = append(names, t.Name)
@@ -162,8 +124,17 @@ func (c *Client) Tags(ctx context.Context) ([]string, error) {
 	}
 }
 
-// CreateTag creates an annotated tag at target (a commit SHA or branch).
+// CreateTag creates an annotated tag at target (a full commit hash). Not
+// retried: a create that reached the forge but lost its answer would
+// fail the second time; the caller lists the tags again instead.
 func (c *Client) CreateTag(ctx context.Context, name, target, message string) error {
-	body := map[string]string{"tag_name": name, "target": target, "message": message}
-	return c.do(ctx, http.MethodPost, c.endpoint("tags"), body, nil)
+	api, err := c.sdk(ctx)
+	if err != nil {
+		return err
+	}
+	_, resp, err := api.CreateTag(c.Owner, c.Repo, sdk.CreateTagOption{TagName: name, Target: target, Message: message})
+	if err != nil {
+		return c.apiError("creating tag "+name+" in", resp, err)
+	}
+	return nil
 }

@@ -57,7 +57,7 @@ func (f *fakeGitea) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func newClient(t *testing.T, f *fakeGitea, token string) *Client {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(srv.URL+"/", "me/mikrotik-tailscale", token)
+	c, err := NewClient(srv.URL+"/", "me/mikrotik-tailscale", token, http.DefaultTransport)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,15 +105,15 @@ func TestNewClientValidates(t *testing.T) {
 		{"https://g.example", "noslash"}, {"https://g.example", "a/b/c"}, {"ftp://g.example", "a/b"}, {"g.example", "a/b"},
 		{"http://g.example", "a/b"}, {"http://10.0.0.1:3000", "a/b"},
 	} {
-		if _, err := NewClient(tc.url, tc.repo, "t"); err == nil {
+		if _, err := NewClient(tc.url, tc.repo, "t", http.DefaultTransport); err == nil {
 			t.Errorf("NewClient(%q, %q) accepted", tc.url, tc.repo)
 		}
 	}
-	if _, err := NewClient("http://g.example", "a/b", "t"); err == nil || !strings.Contains(err.Error(), "plain http only to a loopback address") {
+	if _, err := NewClient("http://g.example", "a/b", "t", http.DefaultTransport); err == nil || !strings.Contains(err.Error(), "plain http only to a loopback address") {
 		t.Errorf("plain http elsewhere: %v", err)
 	}
 	for _, u := range []string{"https://g.example/sub", "http://127.0.0.1:3000", "http://[::1]:3000", "http://localhost:3000"} {
-		c, err := NewClient(u, "a/b", "t")
+		c, err := NewClient(u, "a/b", "t", http.DefaultTransport)
 		if err != nil {
 			t.Errorf("NewClient(%q): %v", u, err)
 		} else if c.HTTP.Timeout != Timeout {
@@ -159,7 +159,7 @@ func TestTagsRetriesServerErrors(t *testing.T) {
 			}
 			f.ServeHTTP(w, r)
 		}))
-		c, err := NewClient(srv.URL, "me/mikrotik-tailscale", "s3cret")
+		c, err := NewClient(srv.URL, "me/mikrotik-tailscale", "s3cret", http.DefaultTransport)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -77,14 +77,15 @@ func BasicAuth(username, password string) remote.Option {
 // CheckPush asks the registry whether username may push to repo: the
 // token exchange with push scope, then an upload started and cancelled
 // (go-containerregistry's CheckPushPermission), so a wrong or missing
-// password fails a release before anything is built.
-func CheckPush(repo, username, password string) error {
+// password fails a release before anything is built. rt carries the
+// requests (transport.New).
+func CheckPush(repo, username, password string, rt http.RoundTripper) error {
 	r, err := name.NewRepository(repo)
 	if err != nil {
 		return fmt.Errorf("invalid repository %q: %w", repo, err)
 	}
 	kc := staticKeychain{&authn.Basic{Username: username, Password: password}}
-	if err := remote.CheckPushPermission(r.Tag(StableTag), kc, http.DefaultTransport); err != nil {
+	if err := remote.CheckPushPermission(r.Tag(StableTag), kc, rt); err != nil {
 		return fmt.Errorf("the registry does not let %q push to %s (check --username and --password): %w", username, repo, err)
 	}
 	return nil

@@ -511,7 +511,7 @@ func TestRollbackSticksUntilANewerRelease(t *testing.T) {
 // them.
 func TestCheckPush(t *testing.T) {
 	s := newServer(t)
-	if err := CheckPush(s.repo(), "ci", "right"); err != nil {
+	if err := CheckPush(s.repo(), "ci", "right", http.DefaultTransport); err != nil {
 		t.Fatalf("an open registry refused the push check: %v", err)
 	}
 	for _, w := range s.writes() {
@@ -527,10 +527,10 @@ func TestCheckPush(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return true
 	})
-	if err := CheckPush(s.repo(), "ci", "right"); err != nil {
+	if err := CheckPush(s.repo(), "ci", "right", http.DefaultTransport); err != nil {
 		t.Fatalf("the right password was refused: %v", err)
 	}
-	err := CheckPush(s.repo(), "ci", "wrong")
+	err := CheckPush(s.repo(), "ci", "wrong", http.DefaultTransport)
 	if err == nil || !strings.Contains(err.Error(), `"ci"`) || !strings.Contains(err.Error(), s.repo()) {
 		t.Fatalf("a wrong password: %v", err)
 	}
