@@ -228,6 +228,7 @@ func expectedPins(t *testing.T) map[renovateDep]bool {
 	want := map[renovateDep]bool{
 		{pinsFile, pins.TailscaleModule, "go", pins.TailscaleVersion, ""}:    true,
 		{pinsFile, pins.HeadscaleModule, "go", pins.HeadscaleVersion, ""}:    true,
+		{pinsFile, pins.GiteaModule, "go", pins.GiteaVersion, ""}:            true,
 		{pinsFile, "go", "golang-version", pins.GoVersion, ""}:               true,
 		{pinsFile, "busybox", "custom.busybox", pins.BusyBoxVersion, ""}:     true,
 		{pinsFile, "upx-ucl", "deb", pins.UPXVersion, ""}:                    true,

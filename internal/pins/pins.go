@@ -77,3 +77,13 @@ const HeadscaleVersion = "v0.29.1"
 
 // HeadscaleModule is the Go module path Headscale is fetched as.
 const HeadscaleModule = "github.com/juanfont/headscale"
+
+// GiteaVersion is the forge the engine suite releases to (tests/engine):
+// the original project's forge, with its container registry and API,
+// built from the Go module proxy with GoVersion. Test-only.
+//
+// renovate: datasource=go depName=code.gitea.io/gitea
+const GiteaVersion = "v1.27.3"
+
+// GiteaModule is the Go module path Gitea is fetched as.
+const GiteaModule = "code.gitea.io/gitea"

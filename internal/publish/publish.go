@@ -86,7 +86,13 @@ func CheckPush(repo, username, password string, rt http.RoundTripper) error {
 	}
 	kc := staticKeychain{&authn.Basic{Username: username, Password: password}}
 	if err := remote.CheckPushPermission(r.Tag(StableTag), kc, rt); err != nil {
-		return fmt.Errorf("the registry does not let %q push to %s (check --username and --password): %w", username, repo, err)
+		var te *transport.Error
+		if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
+			return fmt.Errorf("the registry does not let %q push to %s (check --username and --password): %w", username, repo, err)
+		}
+		// Not the credentials: the registry is unreachable, untrusted or
+		// broken, and the hint must not send anyone after the password.
+		return fmt.Errorf("could not check push access to %s: %w", repo, err)
 	}
 	return nil
 }

@@ -531,7 +531,16 @@ func TestCheckPush(t *testing.T) {
 		t.Fatalf("the right password was refused: %v", err)
 	}
 	err := CheckPush(s.repo(), "ci", "wrong", http.DefaultTransport)
-	if err == nil || !strings.Contains(err.Error(), `"ci"`) || !strings.Contains(err.Error(), s.repo()) {
+	if err == nil || !strings.Contains(err.Error(), `the registry does not let "ci" push to `+s.repo()) {
 		t.Fatalf("a wrong password: %v", err)
+	}
+	// Not a credentials problem: no hint about the password.
+	s.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
+		w.WriteHeader(http.StatusBadGateway)
+		return true
+	})
+	err = CheckPush(s.repo(), "ci", "right", http.DefaultTransport)
+	if err == nil || !strings.Contains(err.Error(), "could not check push access to "+s.repo()) || strings.Contains(err.Error(), "--password") {
+		t.Fatalf("a broken registry: %v", err)
 	}
 }

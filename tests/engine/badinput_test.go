@@ -3,11 +3,13 @@
 package engine
 
 import (
-	"dagger/mikrotik-tailscale/internal/pins"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"dagger/mikrotik-tailscale/internal/pins"
 )
 
 // Bad input fails with an error that names the valid choices, before any
@@ -16,6 +18,10 @@ import (
 func testBadInput(t *testing.T) {
 	// Set for the whole process: parallel subtests cannot use t.Setenv.
 	os.Setenv("MT_ENGINE_DUMMY_SECRET", "not-a-password")
+	notPEM := filepath.Join(t.TempDir(), "not-a-ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -52,6 +58,12 @@ func testBadInput(t *testing.T) {
 		{"release-tag-branch-as-commit", []string{"release-tag", "--gitea-url", "https://gitea.example.com", "--repository", "o/mt",
 			"--token", "env:MT_ENGINE_DUMMY_SECRET", "--commit", "main"},
 			[]string{`commit "main": expected a full commit hash, 40 (SHA-1) or 64 (SHA-256) lower-case hex digits`}},
+		{"release-tag-plain-http", []string{"release-tag", "--gitea-url", "http://gitea.example.com", "--repository", "o/mt",
+			"--token", "env:MT_ENGINE_DUMMY_SECRET", "--commit", strings.Repeat("a1", 20)},
+			[]string{`Gitea URL "http://gitea.example.com": expected https://host[/path] (plain http only to a loopback address`}},
+		{"release-extra-ca-not-pem", []string{"release", "--tag", releaseTag(1), "--repository", "registry.example.com/o/mt",
+			"--username", "u", "--password", "env:MT_ENGINE_DUMMY_SECRET", "--extra-ca", notPEM},
+			[]string{"extra CA: no PEM certificate in the file"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,12 +10,16 @@ import "testing"
 // each start one module runtime instead of two (every runtime start cost
 // about 16 s on the CI engine, which installs its custom CA around each
 // exec); builds next (later calls reuse the engine's cache), releases,
-// the rollback (its release re-run reuses the releases' builds), the
+// the rollback (its release re-run reuses the releases' builds),
+// release-tag (the forge is up by then: its build starts with the suite,
+// niced, in the background), the
 // restarted-engine checks (the same cache, loaded back from disk), the
 // wiped-engine checks after them, since they throw that cache away, and
 // last the comparisons with the host suite's artifacts, which wait for
 // the host suite when it runs alongside (host_test.go).
 func TestEngine(t *testing.T) {
+	prefetchGitea()
+	defer stopForge()
 	steps := []struct {
 		name string
 		run  func(*testing.T)
@@ -33,6 +37,7 @@ func TestEngine(t *testing.T) {
 		{"tailnet-fails", testTailnetFails},
 		{"release", testRelease},
 		{"rollback", testRollback},
+		{"release-tag", testReleaseTag},
 		{"restarted-engine", testRestartedEngine},
 		{"wiped-engine", testWipedEngine},
 		{"host", testHost},

@@ -5,10 +5,7 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io"
-	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +15,11 @@ import (
 	"testing"
 	"time"
 
+	sdk "code.gitea.io/sdk/gitea"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"dagger/mikrotik-tailscale/internal/forgelab"
 	"dagger/mikrotik-tailscale/internal/ocicheck"
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
@@ -31,68 +29,10 @@ import (
 // releaseTag is the n-th release of the pinned Tailscale.
 func releaseTag(n int) string { return fmt.Sprintf("%s-mt.%d", pins.TailscaleVersion, n) }
 
-// testRegistry is an OCI registry (go-containerregistry's, in memory) in
-// this process: the module's release code pushes to it from inside the
-// engine, the test reads it back on loopback.
-type testRegistry struct {
-	local  string // host:port on loopback, for this process
-	remote string // host:port as the engine's containers reach it
-}
-
-var (
-	regOnce sync.Once
-	reg     *testRegistry
-	regErr  error
-)
-
-func startRegistry(t *testing.T) *testRegistry {
-	t.Helper()
-	regOnce.Do(func() {
-		host, err := registryHost()
-		if err != nil {
-			regErr = err
-			return
-		}
-		ln, err := net.Listen("tcp", ":0")
-		if err != nil {
-			regErr = err
-			return
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		srv := &http.Server{Handler: writesNeedPassword(registry.New(registry.Logger(log.New(io.Discard, "", 0))))}
-		go srv.Serve(ln)
-		reg = &testRegistry{local: fmt.Sprintf("127.0.0.1:%d", port), remote: fmt.Sprintf("%s:%d", host, port)}
-	})
-	if regErr != nil {
-		t.Fatal(regErr)
-	}
-	return reg
-}
-
-// registryPassword is what the test registry takes for writes
-// (withRegistryPassword puts it where the calls read it).
-const registryPassword = "test-registry-token"
-
-// writesNeedPassword makes the registry what a public Gitea package is:
-// anyone reads (routers pull anonymously, the test reads back), only the
-// password writes.
-func writesNeedPassword(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if _, p, ok := r.BasicAuth(); !ok || p != registryPassword {
-				w.Header().Set("WWW-Authenticate", `Basic realm="test registry"`)
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 // registryHost is this machine's address as the engine's containers see
 // it: ENGINE_REGISTRY_HOST, else the engine bridge's address (dagger0,
-// the local engine's), else the first private IPv4 address. A private
-// address also makes go-containerregistry talk plain HTTP to it.
+// the local engine's), else the first private IPv4 address. The forge
+// listens there.
 func registryHost() (string, error) {
 	if h := os.Getenv("ENGINE_REGISTRY_HOST"); h != "" {
 		return h, nil
@@ -127,31 +67,6 @@ func registryHost() (string, error) {
 	return private[0], nil
 }
 
-func (r *testRegistry) repository(remote bool) string {
-	host := r.local
-	if remote {
-		host = r.remote
-	}
-	return host + "/test/mikrotik-tailscale"
-}
-
-// digestOf is what a tag of the test repository points to ("" if absent).
-func (r *testRegistry) digestOf(t *testing.T, tag string) string {
-	t.Helper()
-	ref, err := name.NewTag(r.repository(false) + ":" + tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := remote.Head(ref)
-	if err != nil {
-		if strings.Contains(err.Error(), "404") || strings.Contains(err.Error(), "MANIFEST_UNKNOWN") {
-			return ""
-		}
-		t.Fatal(err)
-	}
-	return d.Digest.String()
-}
-
 // commit is the revision and commit time the release pipeline passes
 // (.woodpecker/release.yaml: CI_COMMIT_SHA, git log -1 --format=%cI).
 func commit(t *testing.T) (sha, created string) {
@@ -170,26 +85,19 @@ func commit(t *testing.T) (sha, created string) {
 
 const sourceURL = "https://gitea.example.com/owner/mikrotik-tailscale"
 
-// withRegistryPassword puts the test registry's password where the calls
-// read it (--password env:REGISTRY_PASSWORD), for t and its subtests.
-// Not from a parallel test: t.Setenv refuses.
-func withRegistryPassword(t *testing.T) {
-	t.Setenv("REGISTRY_PASSWORD", registryPassword)
-}
-
-// releaseCall runs release the way .woodpecker/release.yaml does
-// (withRegistryPassword first).
-func releaseCall(t *testing.T, name, tag, sha, created string) call {
+// releaseCall runs release the way .woodpecker/release.yaml does, to the
+// forge (withForgeSecrets first), trusting its CA.
+func releaseCall(t *testing.T, f *forge, name, tag, sha, created string, extra ...string) call {
 	t.Helper()
-	r := startRegistry(t)
-	return daggerCall(t, name, stageTimeout, "release",
+	return daggerCall(t, name, stageTimeout, append([]string{"release",
 		"--tag", tag,
-		"--repository", r.repository(true),
-		"--username", "ci",
+		"--repository", f.repository(),
+		"--username", forgelab.Admin,
 		"--password", "env:REGISTRY_PASSWORD",
 		"--revision", sha,
 		"--created", created,
-		"--source-url", sourceURL)
+		"--source-url", sourceURL,
+		"--extra-ca", f.caFile}, extra...)...)
 }
 
 func releaseResult(t *testing.T, c call) publish.Result {
@@ -207,61 +115,86 @@ var (
 	releaseDigests = map[string]string{} // tag → index digest
 )
 
-// release pushes a four-platform index as :tag and moves :stable to it;
-// the same release again is a no-op; the same tag with other content is
-// refused and leaves the registry as it was.
+// release pushes a four-platform index as :tag to the forge and moves
+// :stable to it; routers (the updater's own requests, anonymous) read
+// :stable's digest, and get none once the package is private; the same
+// release again is a no-op; the same tag with other content is refused
+// and leaves the registry as it was.
 func testRelease(t *testing.T) {
-	r := startRegistry(t)
-	withRegistryPassword(t)
+	f := startForge(t)
+	withForgeSecrets(t, f)
 	sha, created := commit(t)
 
-	// A password that cannot push fails before anything is built.
+	// Credentials that cannot push, and a forge whose CA is not trusted,
+	// fail before anything is built.
 	t.Setenv("WRONG_PASSWORD", "not-the-token")
 	wrong := daggerCall(t, "release-wrong-password", stageTimeout, "release",
-		"--tag", releaseTag(1), "--repository", r.repository(true), "--username", "ci",
-		"--password", "env:WRONG_PASSWORD", "--revision", sha, "--created", created, "--source-url", sourceURL)
-	if wrong.Err == nil || !strings.Contains(wrong.Stderr, `the registry does not let "ci" push to `+r.repository(true)) ||
+		"--tag", releaseTag(1), "--repository", f.repository(), "--username", forgelab.Admin,
+		"--password", "env:WRONG_PASSWORD", "--revision", sha, "--created", created, "--source-url", sourceURL,
+		"--extra-ca", f.caFile)
+	if wrong.Err == nil || !strings.Contains(wrong.Stderr, `the registry does not let "`+forgelab.Admin+`" push to `+f.repository()) ||
 		strings.Contains(wrong.Stderr, "tailnet-lab") || strings.Contains(wrong.Stderr, "refusing to publish") {
 		t.Errorf("a wrong password was not refused before the builds and checks:\n%s", wrong)
+	}
+	untrusted := daggerCall(t, "release-untrusted-ca", stageTimeout, "release",
+		"--tag", releaseTag(1), "--repository", f.repository(), "--username", forgelab.Admin,
+		"--password", "env:REGISTRY_PASSWORD", "--revision", sha, "--created", created, "--source-url", sourceURL)
+	if untrusted.Err == nil || !strings.Contains(untrusted.Stderr, "certificate signed by unknown authority") ||
+		strings.Contains(untrusted.Stderr, "tailnet-lab") {
+		t.Errorf("a forge of an untrusted CA was not refused before the builds:\n%s", untrusted)
 	}
 
 	for n := 1; n <= 2; n++ {
 		tag := releaseTag(n)
-		res := releaseResult(t, releaseCall(t, "release-"+tag, tag, sha, created))
+		res := releaseResult(t, releaseCall(t, f, "release-"+tag, tag, sha, created))
 		if !res.Pushed || !res.StableMoved || res.StableDigest != res.Digest {
 			t.Errorf("%s: pushed %v, stable moved %v (stable %s, index %s)", tag, res.Pushed, res.StableMoved, res.StableDigest, res.Digest)
 		}
-		if got := r.digestOf(t, tag); got != res.Digest {
+		if got := f.digestOf(t, tag); got != res.Digest {
 			t.Errorf("%s: the registry holds %s, release reported %s", tag, got, res.Digest)
 		}
-		if got := r.digestOf(t, publish.StableTag); got != res.Digest {
+		if got := f.digestOf(t, publish.StableTag); got != res.Digest {
 			t.Errorf("after %s, :stable is %s, want %s", tag, got, res.Digest)
 		}
 		releaseMu.Lock()
 		releaseDigests[tag] = res.Digest
 		releaseMu.Unlock()
-		checkReleasedIndex(t, r, tag, sha, created)
+		checkReleasedIndex(t, f, tag, sha, created)
 	}
 	if releaseDigests[releaseTag(1)] == releaseDigests[releaseTag(2)] {
 		t.Errorf("mt.1 and mt.2 have the same digest although their version labels differ")
 	}
 
+	// What a router reads: the updater's requests, anonymous.
+	got, answers := f.routerQuery(t, publish.StableTag)
+	if got != releaseDigests[releaseTag(2)] {
+		t.Errorf("the updater's requests read :stable as %q (%v), want %s", got, answers, releaseDigests[releaseTag(2)])
+	}
+	// A private package: the updater gets no digest, so it changes nothing.
+	f.setVisibility(t, sdk.VisibleTypePrivate)
+	private, privateAnswers := f.routerQuery(t, publish.StableTag)
+	f.setVisibility(t, sdk.VisibleTypePublic)
+	if private != "" {
+		t.Errorf("the updater read %q from a private package (%v)", private, privateAnswers)
+	}
+	mergeReport(t, map[string]any{"router_query": map[string]any{"public": answers, "private": privateAnswers}})
+
 	// The same commit again: nothing pushed, nothing moved.
 	tag := releaseTag(2)
-	res := releaseResult(t, releaseCall(t, "release-rerun", tag, sha, created))
+	res := releaseResult(t, releaseCall(t, f, "release-rerun", tag, sha, created))
 	if res.Pushed || res.StableMoved || res.Digest != releaseDigests[tag] {
 		t.Errorf("re-run of %s: pushed %v, stable moved %v, digest %s (published %s)", tag, res.Pushed, res.StableMoved, res.Digest, releaseDigests[tag])
 	}
 
 	// Other content under a published tag is refused.
-	other := releaseCall(t, "release-other-content", releaseTag(1), sha, "2001-02-03T04:05:06Z")
+	other := releaseCall(t, f, "release-other-content", releaseTag(1), sha, "2001-02-03T04:05:06Z")
 	if other.Err == nil || !strings.Contains(other.Stderr, "release tags are immutable") {
 		t.Errorf("a different build under %s was not refused as immutable:\n%s", releaseTag(1), other)
 	}
-	if got := r.digestOf(t, releaseTag(1)); got != releaseDigests[releaseTag(1)] {
+	if got := f.digestOf(t, releaseTag(1)); got != releaseDigests[releaseTag(1)] {
 		t.Errorf("the refused release changed %s to %s", releaseTag(1), got)
 	}
-	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[releaseTag(2)] {
+	if got := f.digestOf(t, publish.StableTag); got != releaseDigests[releaseTag(2)] {
 		t.Errorf("the refused release moved :stable to %s", got)
 	}
 
@@ -272,19 +205,16 @@ func testRelease(t *testing.T) {
 	if err := os.WriteFile(policy, []byte(`{"acls": "not a list"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	failing := daggerCall(t, "release-tailnet-fails", stageTimeout, "release",
-		"--tag", releaseTag(3), "--repository", r.repository(true), "--username", "ci",
-		"--password", "env:REGISTRY_PASSWORD", "--revision", sha, "--created", created,
-		"--source-url", sourceURL, "--tailnet-policy", policy)
+	failing := releaseCall(t, f, "release-tailnet-fails", releaseTag(3), sha, created, "--tailnet-policy", policy)
 	if failing.Err == nil || !strings.Contains(failing.Stderr, "refusing to publish") ||
 		!strings.Contains(failing.Stderr, "| tailnet: lab set up | amd64 | ❌ |") ||
 		!strings.Contains(failing.Stderr, "control server did not start") {
 		t.Errorf("release with a failing tailnet check was not refused, or not for that:\n%s", failing)
 	}
-	if r.digestOf(t, releaseTag(3)) != "" {
+	if f.digestOf(t, releaseTag(3)) != "" {
 		t.Errorf("the refused release pushed %s", releaseTag(3))
 	}
-	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[releaseTag(2)] {
+	if got := f.digestOf(t, publish.StableTag); got != releaseDigests[releaseTag(2)] {
 		t.Errorf("the refused release moved :stable to %s", got)
 	}
 }
@@ -292,13 +222,13 @@ func testRelease(t *testing.T) {
 // checkReleasedIndex reads a release back from the registry: one image
 // per platform, the release labels, and each platform's root filesystem
 // equal to the host suite's, stamped with the commit time.
-func checkReleasedIndex(t *testing.T, r *testRegistry, tag, sha, created string) {
+func checkReleasedIndex(t *testing.T, f *forge, tag, sha, created string) {
 	t.Helper()
-	ref, err := name.NewTag(r.repository(false) + ":" + tag)
+	ref, err := name.NewTag(f.repository() + ":" + tag)
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := remote.Index(ref)
+	idx, err := remote.Index(ref, remote.WithTransport(f.client.Transport))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +324,8 @@ func testRestartedEngine(t *testing.T) {
 		t.Fatal("the tarball and release steps must pass first")
 	}
 	restart(5*time.Minute, "engine_restart_seconds")
-	withRegistryPassword(t)
+	f := startForge(t)
+	withForgeSecrets(t, f)
 
 	t.Run("tarball", func(t *testing.T) {
 		t.Parallel()
@@ -411,7 +342,7 @@ func testRestartedEngine(t *testing.T) {
 	t.Run("release", func(t *testing.T) {
 		t.Parallel()
 		sha, created := commit(t)
-		res := releaseResult(t, releaseCall(t, "release-after-restart", tag, sha, created))
+		res := releaseResult(t, releaseCall(t, f, "release-after-restart", tag, sha, created))
 		if res.Pushed || res.StableMoved || res.Digest != published {
 			t.Errorf("re-run of %s after the restart: pushed %v, stable moved %v, digest %s (published %s)", tag, res.Pushed, res.StableMoved, res.Digest, published)
 		}
@@ -451,37 +382,41 @@ func testWipedEngine(t *testing.T) {
 }
 
 // rollback moves :stable back to an older release and changes nothing
-// else.
+// else; routers then read the older digest, and a re-run of the
+// withdrawn release leaves it there.
 func testRollback(t *testing.T) {
-	r := startRegistry(t)
+	f := startForge(t)
 	older, newer := releaseTag(1), releaseTag(2)
 	if releaseDigests[older] == "" {
 		t.Fatal("the release step did not publish; rollback has nothing to go back to")
 	}
-	withRegistryPassword(t)
-	c := mustCall(t, "rollback", stageTimeout, "rollback",
-		"--tag", older, "--repository", r.repository(true), "--username", "ci", "--password", "env:REGISTRY_PASSWORD")
+	withForgeSecrets(t, f)
+	c := mustCall(t, "rollback", stageTimeout, "rollback", "--tag", older, "--repository", f.repository(),
+		"--username", forgelab.Admin, "--password", "env:REGISTRY_PASSWORD", "--extra-ca", f.caFile)
 	var res publish.Result
 	readJSON(t, c.Stdout, &res)
-	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[older] || res.StableDigest != got {
+	if got := f.digestOf(t, publish.StableTag); got != releaseDigests[older] || res.StableDigest != got {
 		t.Errorf(":stable is %s (rollback reported %s), want %s's %s", got, res.StableDigest, older, releaseDigests[older])
 	}
+	if got, answers := f.routerQuery(t, publish.StableTag); got != releaseDigests[older] {
+		t.Errorf("after the rollback the updater's requests read :stable as %q (%v), want %s", got, answers, releaseDigests[older])
+	}
 	for _, tag := range []string{older, newer} {
-		if got := r.digestOf(t, tag); got != releaseDigests[tag] {
+		if got := f.digestOf(t, tag); got != releaseDigests[tag] {
 			t.Errorf("rollback changed %s to %s", tag, got)
 		}
 	}
-	if got := r.digestOf(t, publish.WithdrawnPrefix+newer); got != releaseDigests[newer] {
+	if got := f.digestOf(t, publish.WithdrawnPrefix+newer); got != releaseDigests[newer] {
 		t.Errorf("rollback did not mark %s withdrawn (marker %q)", newer, got)
 	}
 	// The rollback sticks: mt.2's pipeline running again (a restart)
 	// leaves :stable at mt.1.
 	sha, created := commit(t)
-	rerun := releaseResult(t, releaseCall(t, "release-rerun-after-rollback", newer, sha, created))
+	rerun := releaseResult(t, releaseCall(t, f, "release-rerun-after-rollback", newer, sha, created))
 	if rerun.Pushed || rerun.StableMoved || rerun.StableHeldBy != publish.WithdrawnPrefix+newer {
 		t.Errorf("re-run of the withdrawn %s: pushed %v, stable moved %v, held by %q", newer, rerun.Pushed, rerun.StableMoved, rerun.StableHeldBy)
 	}
-	if got := r.digestOf(t, publish.StableTag); got != releaseDigests[older] {
+	if got := f.digestOf(t, publish.StableTag); got != releaseDigests[older] {
 		t.Errorf("after the re-run of the withdrawn %s, :stable is %s, want %s's %s", newer, got, older, releaseDigests[older])
 	}
 }
