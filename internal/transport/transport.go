@@ -13,6 +13,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // New returns a transport that trusts the system's CAs and every
@@ -67,7 +70,32 @@ func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL.Scheme != "https" && !IsLoopback(r.URL.Hostname()) {
 		return nil, fmt.Errorf("refusing %s %s: plain http carries credentials in the clear; serve it over https (a private CA goes in --extra-ca)", r.Method, r.URL.Redacted())
 	}
-	return h.next.RoundTrip(r)
+	resp, err := h.next.RoundTrip(r)
+	if err == nil {
+		absoluteNextLink(resp)
+	}
+	return resp, err
+}
+
+// absoluteNextLink spells out a relative pagination link (Gitea sends
+// </v2/...>; rel="next" on every tag list) with the scheme
+// go-containerregistry expects of the registry. It resolves such a link
+// against the request (https) but requires the scheme its name rules give
+// the registry, http for a private or loopback address, so listing the
+// tags of an https registry at such an address fails ("pagination URL
+// scheme "https" does not match registry scheme "http""). Its scheme
+// transport sends the spelled-out link over https again, the host stays
+// the registry's, and httpsOnly still refuses plain http.
+func absoluteNextLink(resp *http.Response) {
+	link := resp.Header.Get("Link")
+	if resp.Request == nil || !strings.HasPrefix(link, "</") {
+		return
+	}
+	reg, err := name.NewRegistry(resp.Request.URL.Host)
+	if err != nil || reg.Scheme() == resp.Request.URL.Scheme {
+		return
+	}
+	resp.Header.Set("Link", "<"+reg.Scheme()+"://"+resp.Request.URL.Host+link[1:])
 }
 
 // IsLoopback reports whether host is localhost or a loopback address.

@@ -1,11 +1,16 @@
 package transport
 
 import (
+	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 func get(t *testing.T, rt http.RoundTripper, url string) error {
@@ -78,5 +83,50 @@ func TestIsLoopback(t *testing.T) {
 		if got := IsLoopback(host); got != want {
 			t.Errorf("IsLoopback(%q) = %v", host, got)
 		}
+	}
+}
+
+// A registry at a loopback or private address over https that paginates
+// its tag list with relative links, as Gitea does: every page is read.
+func TestTagListOverHTTPSAtAPrivateAddress(t *testing.T) {
+	tags := []string{"v1.104.5-mt.1", "v1.104.5-mt.2", "stable"}
+	var pages []string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		if r.URL.Path != "/v2/lab/mt/tags/list" {
+			http.NotFound(w, r)
+			return
+		}
+		pages = append(pages, r.URL.RawQuery)
+		var page []string
+		switch r.URL.Query().Get("last") {
+		case "":
+			page = tags[:2]
+		case tags[1]:
+			page = tags[2:]
+		}
+		if len(page) > 0 {
+			w.Header().Set("Link", `</v2/lab/mt/tags/list?last=`+page[len(page)-1]+`>; rel="next"`)
+		}
+		json.NewEncoder(w).Encode(map[string]any{"name": "lab/mt", "tags": append([]string{}, page...)})
+	}))
+	defer srv.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	rt, err := New(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "https://") + "/lab/mt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := remote.List(repo, remote.WithTransport(rt))
+	if err != nil {
+		t.Fatalf("listing the tags: %v (pages asked: %v)", err, pages)
+	}
+	if !slices.Equal(got, tags) {
+		t.Errorf("tags %v, want %v (pages asked: %v)", got, tags, pages)
 	}
 }
