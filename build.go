@@ -62,18 +62,40 @@ func (m *MikrotikTailscale) Build(
 	if err != nil {
 		return nil, err
 	}
-	src, review, err := m.reviewedSource(ctx, opts)
+	rv, err := m.reviewedSource(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	meta.Features = append(review.Included, review.Dependencies...)
-	meta.With = review.With
+	return m.image(ctx, imageSpec{arch: a, meta: meta, inlineHot: inlineHot, compress: compress}, rv)
+}
+
+// imageSpec is one image to build: Build's flags, parsed and checked.
+type imageSpec struct {
+	arch      platform.Arch
+	meta      layout.Meta
+	inlineHot bool
+	compress  bool
+}
+
+// devSpec is the image pr-check and the tailnet check build: the dev
+// version label, the epoch, packed, nothing inlined.
+func devSpec(a platform.Arch) imageSpec {
+	meta, _ := imageMeta("", "", "", "") // empty inputs always parse
+	return imageSpec{arch: a, meta: meta, compress: true}
+}
+
+// image assembles spec's image from the reviewed source (resolved once
+// per call and shared by every platform).
+func (m *MikrotikTailscale) image(ctx context.Context, spec imageSpec, rv reviewed) (*dagger.Container, error) {
+	a, meta := spec.arch, spec.meta
+	meta.Features = append(rv.review.Included, rv.review.Dependencies...)
+	meta.With = rv.review.With
 	layers, err := m.imageLayers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	o := tsbuild.Options{InlineHot: inlineHot, NoCompress: !compress}
-	bb, err := m.Busybox(ctx, a.Name, compress)
+	o := tsbuild.Options{InlineHot: spec.inlineHot, NoCompress: !spec.compress}
+	bb, err := m.Busybox(ctx, a.Name, spec.compress)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +104,7 @@ func (m *MikrotikTailscale) Build(
 		return nil, err
 	}
 	files := map[layout.Source]*dagger.File{
-		layout.FromTailscale: m.maybeUPX(buildTailscale(src, a, review, o), o),
+		layout.FromTailscale: m.maybeUPX(buildTailscale(rv.src, a, rv.review, o), o),
 		layout.FromBusyBox:   bb.File(layout.BusyBox),
 		layout.FromCACerts:   ca,
 	}
@@ -179,7 +201,16 @@ func (m *MikrotikTailscale) Tarball(
 	// +optional
 	with []string,
 ) (*dagger.File, error) {
-	ctr, err := m.Build(ctx, arch, version, "", "", "", inlineHot, compress, with)
+	a, err := platform.Parse(arch)
+	if err != nil {
+		return nil, err
+	}
+	spec, rv, err := m.tarballSpec(ctx, version, inlineHot, compress, with)
+	if err != nil {
+		return nil, err
+	}
+	spec.arch = a
+	ctr, err := m.image(ctx, spec, rv)
 	if err != nil {
 		return nil, err
 	}
@@ -205,12 +236,15 @@ func (m *MikrotikTailscale) Tarballs(
 	// +optional
 	with []string,
 ) (*dagger.Directory, error) {
-	if _, err := features.ParseWith(with); err != nil {
+	spec, rv, err := m.tarballSpec(ctx, version, inlineHot, compress, with)
+	if err != nil {
 		return nil, err
 	}
 	tars := make([]*dagger.File, len(platform.All()))
-	err := platform.Each(func(i int, a platform.Arch) error {
-		ctr, err := m.Build(ctx, a.Name, version, "", "", "", inlineHot, compress, with)
+	err = platform.Each(func(i int, a platform.Arch) error {
+		spec := spec
+		spec.arch = a
+		ctr, err := m.image(ctx, spec, rv)
 		if err != nil {
 			return err
 		}
@@ -225,6 +259,21 @@ func (m *MikrotikTailscale) Tarballs(
 		out = out.WithFile("mikrotik-tailscale-"+a.Dir+".tar", tars[i])
 	}
 	return out, nil
+}
+
+// tarballSpec is what tarball and tarballs build, but the platform: no
+// revision, source or commit time (RouterOS imports show none).
+func (m *MikrotikTailscale) tarballSpec(ctx context.Context, version string, inlineHot, compress bool, with []string) (imageSpec, reviewed, error) {
+	meta, err := imageMeta(version, "", "", "")
+	if err != nil {
+		return imageSpec{}, reviewed{}, err
+	}
+	opts, err := features.ParseWith(with)
+	if err != nil {
+		return imageSpec{}, reviewed{}, err
+	}
+	rv, err := m.reviewedSource(ctx, opts)
+	return imageSpec{meta: meta, inlineHot: inlineHot, compress: compress}, rv, err
 }
 
 // routerOSTarball exports a single-platform image the way RouterOS wants

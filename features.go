@@ -11,9 +11,9 @@ import (
 // The Go build tag set and the review behind it, as markdown, including
 // any upstream feature nobody has reviewed yet (kept out until then).
 func (m *MikrotikTailscale) Features(ctx context.Context) (string, error) {
-	_, review, err := m.reviewedSource(ctx, nil)
+	rv, err := m.reviewedSource(ctx, nil)
 	if err != nil {
 		return "", err
 	}
-	return review.Markdown(pins.TailscaleVersion), nil
+	return rv.review.Markdown(pins.TailscaleVersion), nil
 }

@@ -72,8 +72,8 @@ func (m *MikrotikTailscale) PrCheck(
 	if len(opts) > 0 {
 		rep.Title += " with " + strings.Join(opts, ", ")
 	}
-	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, opts, tailnet, policy, func(_ int, a platform.Arch) (*dagger.Container, error) {
-		return m.Build(ctx, a.Name, "", "", "", "", false, true, opts)
+	rep.Checks = m.prChecks(ctx, limits, allowUnreviewed, opts, tailnet, policy, nil, func(_ int, a platform.Arch, rv reviewed) (*dagger.Container, error) {
+		return m.image(ctx, devSpec(a), rv)
 	})
 
 	var out bytes.Buffer
@@ -87,27 +87,41 @@ func (m *MikrotikTailscale) PrCheck(
 }
 
 // imageBuilder builds the image of one platform (i is its index in
-// platform.All()).
-type imageBuilder func(i int, a platform.Arch) (*dagger.Container, error)
+// platform.All()) from the reviewed source.
+type imageBuilder func(i int, a platform.Arch, rv reviewed) (*dagger.Container, error)
 
 // prChecks runs every check of the required check on the images build
 // returns: pr-check's dev builds, or the very images release publishes.
-func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, with []string, withTailnet bool, policy string, build imageBuilder) []checkreport.Check {
+// The reviewed source is resolved here, once, unless the caller already
+// did (resolved: release builds from it before the checks).
+func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocicheck.Budget, allowUnreviewed bool, with []string, withTailnet bool, policy string, resolved *reviewed, build imageBuilder) []checkreport.Check {
 	if withTailnet {
 		// Headscale and the lab tools build beside the images (their
 		// downloads and compiles overlap); the tailnet check waits for them.
 		go m.prefetchTailnet(ctx)
 	}
-	src, err := m.tailscaleSource(ctx)
-	checks := []checkreport.Check{result("Tailscale source and Go version guard", "", err)}
-	if err != nil {
-		return checks
+	var rv reviewed
+	var checks []checkreport.Check
+	if resolved != nil {
+		rv = *resolved
+		checks = []checkreport.Check{
+			resultDetail("Tailscale source and Go version guard", "", nil, "checked before the builds"),
+			resultDetail("feature catalogue matches upstream featuretags", "", nil, "checked before the builds"),
+		}
+	} else {
+		src, err := m.tailscaleSource(ctx)
+		checks = append(checks, result("Tailscale source and Go version guard", "", err))
+		if err != nil {
+			return checks
+		}
+		review, err := featureReview(ctx, src, with)
+		checks = append(checks, result("feature catalogue matches upstream featuretags", "", err))
+		if err != nil {
+			return checks
+		}
+		rv = reviewed{src, review}
 	}
-	review, err := featureReview(ctx, src, with)
-	checks = append(checks, result("feature catalogue matches upstream featuretags", "", err))
-	if err != nil {
-		return checks
-	}
+	review := rv.review
 	var unreviewed error
 	if len(review.Unreviewed) > 0 {
 		unreviewed = fmt.Errorf("not yet reviewed (omitted, decide in internal/features/catalog.go): %s", strings.Join(review.Unreviewed, ", "))
@@ -121,7 +135,7 @@ func (m *MikrotikTailscale) prChecks(ctx context.Context, limits map[string]ocic
 	perArch := make([][]checkreport.Check, len(platform.All()))
 	images := make([]*dagger.Container, len(platform.All()))
 	_ = platform.Each(func(i int, a platform.Arch) error { // failures are checks
-		perArch[i], images[i] = m.archChecks(ctx, i, a, review, limits[a.Name], build)
+		perArch[i], images[i] = m.archChecks(ctx, i, a, rv, limits[a.Name], build)
 		return nil
 	})
 	for _, cs := range perArch {
@@ -158,8 +172,9 @@ func (m *MikrotikTailscale) tailnetAll(ctx context.Context, images []*dagger.Con
 
 // archChecks builds one platform's image and checks it; the image comes
 // back only when every check passed.
-func (m *MikrotikTailscale) archChecks(ctx context.Context, i int, a platform.Arch, review features.Review, limit ocicheck.Budget, build imageBuilder) ([]checkreport.Check, *dagger.Container) {
-	ctr, err := build(i, a)
+func (m *MikrotikTailscale) archChecks(ctx context.Context, i int, a platform.Arch, rv reviewed, limit ocicheck.Budget, build imageBuilder) ([]checkreport.Check, *dagger.Container) {
+	review := rv.review
+	ctr, err := build(i, a, rv)
 	if err != nil {
 		return []checkreport.Check{result("image builds", a.Name, err)}, nil
 	}

@@ -88,10 +88,14 @@ func (m *MikrotikTailscale) Release(
 	if err := publish.CheckPush(repository, username, pw, rt); err != nil {
 		return "", err
 	}
+	rv, err := m.reviewedSource(ctx, nil)
+	if err != nil {
+		return "", err
+	}
 	variants := make([]*dagger.Container, len(platform.All()))
 	if err := platform.Each(func(i int, a platform.Arch) error {
 		var err error
-		variants[i], err = m.Build(ctx, a.Name, tag, revision, created, sourceURL, false, true, nil)
+		variants[i], err = m.image(ctx, imageSpec{arch: a, meta: meta, compress: true}, rv)
 		return err
 	}); err != nil {
 		return "", err
@@ -132,7 +136,7 @@ func (m *MikrotikTailscale) Release(
 		// tailnet check): a tag on a commit that never passed it
 		// publishes nothing.
 		rep := checkreport.Report{Title: "mikrotik-tailscale release check (" + tag + ")"}
-		rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, true, policy, func(i int, _ platform.Arch) (*dagger.Container, error) {
+		rep.Checks = m.prChecks(ctx, budget.Defaults, false, nil, true, policy, &rv, func(i int, _ platform.Arch, _ reviewed) (*dagger.Container, error) {
 			return variants[i], nil
 		})
 		if !rep.Passed() {

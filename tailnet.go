@@ -50,13 +50,18 @@ func (m *MikrotikTailscale) Tailnet(
 	if err != nil {
 		return "", err
 	}
-	router, err := m.Build(ctx, a.Name, "", "", "", "", false, true, nil)
+	rv, err := m.reviewedSource(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	router, err := m.image(ctx, devSpec(a), rv)
 	if err != nil {
 		return "", err
 	}
 	base := router
 	if a.Name != "amd64" {
-		if base, err = m.Build(ctx, "amd64", "", "", "", "", false, true, nil); err != nil {
+		amd64, _ := platform.Parse("amd64")
+		if base, err = m.image(ctx, devSpec(amd64), rv); err != nil {
 			return "", err
 		}
 	}

@@ -49,23 +49,30 @@ func (m *MikrotikTailscale) Tailscale(
 	if err != nil {
 		return nil, err
 	}
-	src, review, err := m.reviewedSource(ctx, opts)
+	rv, err := m.reviewedSource(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	o := tsbuild.Options{InlineHot: inlineHot, NoCompress: !compress}
-	return m.maybeUPX(buildTailscale(src, a, review, o), o), nil
+	return m.maybeUPX(buildTailscale(rv.src, a, rv.review, o), o), nil
+}
+
+// reviewed is the checked Tailscale source and its feature review for
+// one set of opt-ins.
+type reviewed struct {
+	src    *dagger.Container
+	review features.Review
 }
 
 // reviewedSource is the checked Tailscale source and its feature review
-// with the chosen opt-ins (validated): what every build starts from.
-func (m *MikrotikTailscale) reviewedSource(ctx context.Context, with []string) (*dagger.Container, features.Review, error) {
+// for the opt-ins in with.
+func (m *MikrotikTailscale) reviewedSource(ctx context.Context, with []string) (reviewed, error) {
 	src, err := m.tailscaleSource(ctx)
 	if err != nil {
-		return nil, features.Review{}, err
+		return reviewed{}, err
 	}
 	review, err := featureReview(ctx, src, with)
-	return src, review, err
+	return reviewed{src, review}, err
 }
 
 // buildTailscale cross-compiles the raw combined binary for one platform.
