@@ -1,6 +1,7 @@
 package report
 
 import (
+	"dagger/mikrotik-tailscale/internal/platform"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -26,8 +27,15 @@ func Begin(name string) string {
 // End closes the block opened by Begin(name).
 func End(name string) string { return "<!-- " + name + ":end -->" }
 
-// archOrder is the table's row order; unknown arches follow, sorted.
-var archOrder = []string{"amd64", "arm64", "armv7", "armv5"}
+// archOrder is the table's row order, the report's per-arch directory
+// names in platform order; unknown arches follow, sorted.
+var archOrder = func() []string {
+	var dirs []string
+	for _, a := range platform.All() {
+		dirs = append(dirs, a.Dir)
+	}
+	return dirs
+}()
 
 // Load reads a report.json.
 func Load(path string) (map[string]any, error) {
