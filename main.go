@@ -46,7 +46,7 @@ func New(
 
 // fromBase starts a builder from a base image reference, without the
 // image's CA updater (baseimage.CAUpdater: on engines with custom CAs it
-// costs about 8 s per exec).
+// makes every exec seconds slower).
 func fromBase(ref string) *dagger.Container {
 	return dag.Container().From(ref).WithoutFile(baseimage.CAUpdater)
 }

@@ -15,7 +15,7 @@ import (
 // (docs/BUSYBOX.md).
 //
 // A design measurement, not a check of what ships: it builds BusyBox a
-// second time per arch (about 4.5 min on 2 cores), so it runs on demand
+// second time per arch (minutes of CPU), so it runs on demand
 // (docs/DEVELOPMENT.md "Measurements"), never in CI:
 //
 //	ARTIFACTS_DIR=$PWD/artifacts go test -tags measure -run TestBusyboxConfigStrategies -v ./tests

@@ -44,8 +44,8 @@ func headscaleBinary(t *testing.T) string {
 // prefetchHeadscale starts the Headscale build in the background when
 // TestTailnet is among the tests to run, niced: it fills what the image
 // builds leave idle (UPX packs on one core, downloads wait on the
-// network) instead of delaying the tailnet by its cold build (334 s
-// measured on 2 cores, 2026-12-02). headscaleBinary then waits for it.
+// network) instead of delaying the tailnet by its cold build, which
+// takes minutes (docs/DEVELOPMENT.md). headscaleBinary then waits for it.
 func prefetchHeadscale() {
 	if !flag.Parsed() {
 		flag.Parse()

@@ -32,9 +32,9 @@ func Check(flag, ref string) error {
 // carry (golang:*-bookworm always, a Debian image when ca-certificates is
 // installed). An engine configured with custom CAs (a TLS-intercepting
 // proxy, a private registry mirror) runs it twice around every exec in a
-// container that has it, to add its CAs and take them out again: measured
-// 8 s and a burst of openssl processes per exec on 2 cores, against 0.3 s
-// without it, when the engine simply appends its CAs to the bundle file
-// for the exec. No build step of the pipeline runs the tool, so the
-// builders start without it.
+// container that has it, to add its CAs and take them out again: seconds
+// and a burst of openssl processes per exec, where without it the engine
+// simply appends its CAs to the bundle file for the exec (docs/DESIGN.md).
+// No build step of the pipeline runs the tool, so the builders start
+// without it.
 const CAUpdater = "/usr/sbin/update-ca-certificates"

@@ -20,16 +20,13 @@ type OptIn struct {
 // of the default image for the reason in Omissions; the price list in
 // docs/FEATURES.md says what each costs per platform.
 var OptIns = []OptIn{
-	// arm64, measured with a nearby gVisor commit (the pinned one answers
-	// 403 on the module proxy CI reaches): about 498,000 B.
+	// Sized from a build with a nearby gVisor commit: the module proxy CI
+	// reaches refuses the one Tailscale pins (docs/FEATURES.md).
 	{Feature{"netstack", "userspace networking: MagicDNS answers at 100.100.100.100 for LAN clients; about 0.5 MB"}, 515_000},
-	// Largest price after UPX: amd64 +47,932 B (arm64 39,096, arm/v7
-	// 41,404, arm/v5 42,148; 2026-12-02).
+	// The rest follow docs/FEATURES.md's price list: the largest price
+	// after UPX on any platform, plus about 3 %.
 	{Feature{"relayserver", "peer relay: a router with a public IP relays for peers that cannot reach each other directly"}, 50_000},
-	// Largest: amd64 +189,944 B (arm64 151,884, arm/v7 145,592, arm/v5
-	// 146,888).
 	{Feature{"tailnetlock", "Tailnet Lock: needed to join a locked tailnet"}, 196_000},
-	// Largest: arm/v5 +5,100 B (arm64 4,788, arm/v7 2,744, amd64 1,592).
 	{Feature{"bakedroots", "Tailscale's embedded Let's Encrypt roots as a fallback when the CA bundle lacks a control server's root"}, 5_300},
 }
 

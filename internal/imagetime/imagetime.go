@@ -9,12 +9,13 @@
 // created_by from the description of the layer's cache record, and that
 // changes with the cache: "Directory.withDirectory" when the layer was
 // just built, "rehydrated persisted snapshot" when it came from an
-// engine that restarted since (measured: the same arm/v7 tarball before
-// and after a wipe differed in nothing else). RewriteArchive sets those
-// times to the commit time and created_by to the recipe's description of
-// each layer in an exported OCI layout or docker archive, every layer
-// entry's time included (what withTimestamps means to do), and fixes
-// every digest that depends on them.
+// engine that restarted since (with the times fixed, the one field in
+// which a tarball from such an engine differs from a fresh build;
+// docs/DEVELOPMENT.md).
+// RewriteArchive sets those times to the commit time and created_by to
+// the recipe's description of each layer in an exported OCI layout or
+// docker archive, every layer entry's time included (what withTimestamps
+// means to do), and fixes every digest that depends on them.
 package imagetime
 
 import (

@@ -33,9 +33,10 @@ const GolangImage = "golang:1.27.3-bookworm"
 // DebianImage cross-compiles BusyBox for every platform with Debian's cross
 // gcc and musl wrappers: bookworm (12.x), the release whose toolchain (gcc
 // 12.2, musl 1.2.3) the host suite builds and tests with. The digest is
-// the one docker-library/repo-info records for the tag (bookworm-20260803)
-// and an unrelated project's build record shows. It also runs UPX and
-// assembles the CA bundle (see UPXVersion, CACertificatesVersion).
+// the one docker-library/repo-info records for the tag and an unrelated
+// project's build record shows: two independent public sources. It also
+// runs UPX and assembles the CA bundle (see UPXVersion,
+// CACertificatesVersion).
 //
 // renovate: datasource=docker depName=debian
 const DebianImage = "debian:12.15-slim@sha256:abd67ffcfa541b485a3dff59865ab629aa048a6c613e639d36e7456b0b229241"

@@ -7,9 +7,9 @@ import "testing"
 // TestEngine runs the suite in the order the steps depend on each other:
 // features first, alone: its call leaves the constructor's result in the
 // engine's function cache, so the bad-input calls after it, side by side,
-// each start one module runtime instead of two (every runtime start cost
-// about 16 s on the CI engine, which installs its custom CA around each
-// exec); builds next (later calls reuse the engine's cache), releases,
+// each start one module runtime instead of two (a runtime start is slow
+// on an engine that installs its custom CAs around each exec); builds
+// next (later calls reuse the engine's cache), releases,
 // the rollback (its release re-run reuses the releases' builds),
 // release-tag (the forge is up by then: its build starts with the suite,
 // niced, in the background), the
@@ -50,10 +50,10 @@ func TestEngine(t *testing.T) {
 // testStages builds the four Tailscale stages side by side, then the four
 // BusyBox stages side by side, as the host suite does; calls of a group
 // mostly wait (go test -parallel in run.sh lets all four wait at once).
-// Both groups at once ran 16 compilers on 2 cores and took 20.5 minutes;
-// one group after the other, 15.4 (2026-12-02, cold engine). The test
-// function runs before them, on its own: beside them it took 18 minutes
-// instead of under 3 (2026-12-02).
+// Both groups at once would run far more compilers than there are cores
+// and finish later than one group after the other; the unit-test step
+// ("test") runs before them, on its own, since beside them it is many
+// times slower (docs/DEVELOPMENT.md).
 func testStages(t *testing.T) {
 	t.Run("tailscale", testTailscaleBytes)
 	t.Run("busybox", testBusyboxBytes)

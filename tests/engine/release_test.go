@@ -302,11 +302,11 @@ func engineCommand(t *testing.T, env, step, what string) func(timeout time.Durat
 // come from the cache the engine loaded back from disk, and the engine
 // (v0.21.8) describes such a layer as "rehydrated persisted snapshot"
 // instead of the operation that built it; it writes that description
-// into each history entry of an image's config. Found in CI when the
-// engine's state outlived a restart: the tarball differed in that field
-// alone, and a release re-run would have been refused as other content
-// under a published tag (internal/imagetime now writes the recipe's
-// descriptions).
+// into each history entry of an image's config. Unless internal/imagetime
+// writes the recipe's descriptions instead, the tarball differs in that
+// field alone, and a release re-run is refused as other content under a
+// published tag. A fresh machine never restarts its engine before the
+// wipe, so the wiped-engine step alone cannot catch it.
 func testRestartedEngine(t *testing.T) {
 	restart := engineCommand(t, "ENGINE_RESTART", "restarted-engine", "restart this engine")
 	a, err := platform.Parse("arm/v7")
@@ -354,9 +354,9 @@ func testRestartedEngine(t *testing.T) {
 // nothing, is the very file the tarball step exported before the wipe
 // (same sha256), so no time or cache state of the engine reaches an
 // image's bytes. One platform, RouterOS's most common: a cold rebuild of
-// all four (a release after the wipe, proven a no-op in earlier runs)
-// costs about 25 minutes of the 60 CI has on 2 cores, and the other
-// three platforms' files are held to the host suite's bytes already.
+// all four would take a large share of CI's time budget
+// (docs/DEVELOPMENT.md), and the other three platforms' files are held
+// to the host suite's bytes already.
 // The release's own no-op rule (same digest under the same tag: nothing
 // pushed) is the release step's re-run.
 func testWipedEngine(t *testing.T) {
