@@ -32,7 +32,7 @@ func (m *MikrotikTailscale) upx(bin *dagger.File) *dagger.File {
 
 // maybeUPX packs bin unless the options ship it uncompressed.
 func (m *MikrotikTailscale) maybeUPX(bin *dagger.File, o tsbuild.Options) *dagger.File {
-	if tsbuild.UPXArgsWith("", o) == nil {
+	if o.NoCompress {
 		return bin
 	}
 	return m.upx(bin)

@@ -216,24 +216,24 @@ func (m *MikrotikTailscale) archChecks(ctx context.Context, i int, a platform.Ar
 }
 
 // exportedImage inspects the image exactly as it would be published.
-func exportedImage(ctx context.Context, ctr *dagger.Container) (ocicheck.Report, error) {
+func exportedImage(ctx context.Context, ctr *dagger.Container) (ocicheck.Inspection, error) {
 	path, cleanup, err := exportFile(ctx, ctr.AsTarball(dagger.ContainerAsTarballOpts{
 		ForcedCompression: dagger.ImageLayerCompressionGzip,
 	}), "image.tar")
 	if err != nil {
-		return ocicheck.Report{}, err
+		return ocicheck.Inspection{}, err
 	}
 	defer cleanup()
 	idx, err := ocicheck.LoadIndexFromOCITar(path)
 	if err != nil {
-		return ocicheck.Report{}, err
+		return ocicheck.Inspection{}, err
 	}
 	imgs, err := ocicheck.Images(idx)
 	if err != nil {
-		return ocicheck.Report{}, err
+		return ocicheck.Inspection{}, err
 	}
 	if len(imgs) != 1 {
-		return ocicheck.Report{}, fmt.Errorf("expected one platform image, found %d", len(imgs))
+		return ocicheck.Inspection{}, fmt.Errorf("expected one platform image, found %d", len(imgs))
 	}
 	return ocicheck.Inspect(imgs[0].Image)
 }

@@ -79,7 +79,7 @@ func (m *MikrotikTailscale) reviewedSource(ctx context.Context, with []string) (
 func buildTailscale(src *dagger.Container, a platform.Arch, review features.Review, o tsbuild.Options) *dagger.File {
 	return src.
 		With(withEnv(tsbuild.BuildEnv(a))).
-		WithExec(tsbuild.BuildArgsWith(pins.TailscaleVersion, review.Tags, tsOut, o)).
+		WithExec(tsbuild.BuildArgs(pins.TailscaleVersion, review.Tags, tsOut, o)).
 		File(tsOut)
 }
 

@@ -236,7 +236,8 @@ func expectedPins(t *testing.T) map[renovateDep]bool {
 		image(pinsFile, pins.GolangImage):                                    true,
 		image(pinsFile, pins.DebianImage):                                    true,
 		// The constructor's defaults (Dagger pragmas), which
-		// tests/constructor_test.go holds equal to the pins.
+		// TestConstructorDefaultsArePins (tests/module_api_test.go)
+		// holds equal to the pins.
 		image("main.go", pins.GolangImage): true,
 		image("main.go", pins.DebianImage): true,
 	}

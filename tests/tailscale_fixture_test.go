@@ -74,7 +74,7 @@ func buildTailscaleStage(t *testing.T) *tailscaleStage {
 	}
 	err = platform.Each(func(_ int, a platform.Arch) error {
 		raw, packed := s.Raw[a.Name], s.UPX[a.Name]
-		if _, err := runOK(s.Src, buildEnv(a, nil), 30*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, s.Review.Tags, raw)...); err != nil {
+		if _, err := runOK(s.Src, buildEnv(a, nil), 30*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, s.Review.Tags, raw, tsbuild.Options{})...); err != nil {
 			return err
 		}
 		if _, err := runOK("", nil, time.Minute, "cp", raw, packed); err != nil {
@@ -107,7 +107,7 @@ func fetchTailscale(t testing.TB, name string) string {
 
 // buildTailscale runs the recipe's go build for one arch into out.
 func buildTailscale(t testing.TB, src string, a platform.Arch, tags []string, out string, extraEnv []string) {
-	mustRun(t, src, buildEnv(a, extraEnv), 20*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, tags, out)...)
+	mustRun(t, src, buildEnv(a, extraEnv), 20*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, tags, out, tsbuild.Options{})...)
 }
 
 // buildEnv is the recipe's build environment for one arch.

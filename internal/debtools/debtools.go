@@ -2,7 +2,7 @@
 // the pinned UPX build (bookworm-backports) and the pinned ca-certificates
 // package, both installed by apt from Debian's signed archive. The host
 // suite installs and runs exactly these (tests/run-all.sh,
-// tests/cacerts_test.go), so the bytes it proves are the bytes the
+// tests/debtools_test.go), so the bytes it proves are the bytes the
 // pipeline publishes.
 package debtools
 

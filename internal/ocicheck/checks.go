@@ -21,7 +21,7 @@ type Budget struct {
 
 // CheckBudgets returns an error for every measure over its budget, stating
 // the measured size, the allowed size and the excess.
-func CheckBudgets(r Report, b Budget) error {
+func CheckBudgets(r Inspection, b Budget) error {
 	var errs []error
 	check := func(what string, got, max int64) {
 		if max > 0 && got > max {
@@ -37,7 +37,7 @@ func CheckBudgets(r Report, b Budget) error {
 // CheckSingleLayer requires path to be in exactly one layer. For the
 // Tailscale binary a second copy is several MB of flash and download for
 // nothing, and it only happens when a later step touches the file.
-func CheckSingleLayer(r Report, path string) error {
+func CheckSingleLayer(r Inspection, path string) error {
 	p := cleanPath(path)
 	ls := r.LayersContaining(p)
 	switch len(ls) {
@@ -62,7 +62,7 @@ func CheckSingleLayer(r Report, path string) error {
 
 // CheckNoDuplicates fails if any non-directory path is shipped by more
 // than one layer, listing each path and its layers.
-func CheckNoDuplicates(r Report) error {
+func CheckNoDuplicates(r Inspection) error {
 	dups := r.DuplicatePaths()
 	if len(dups) == 0 {
 		return nil
@@ -82,7 +82,7 @@ func CheckNoDuplicates(r Report) error {
 // CheckLayerRules is the image's layer rules together: binary in exactly
 // one layer, and no path in two. The PR check reports the two apart; a
 // release refuses to publish, and the suites fail, on either.
-func CheckLayerRules(r Report, binary string) error {
+func CheckLayerRules(r Inspection, binary string) error {
 	return errors.Join(CheckSingleLayer(r, binary), CheckNoDuplicates(r))
 }
 

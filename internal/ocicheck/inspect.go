@@ -60,8 +60,9 @@ type Layer struct {
 	Files        []File `json:"files"`
 }
 
-// Report is the inspection of one image.
-type Report struct {
+// Inspection is what Inspect read from one image: every layer with its
+// files and sizes, and the size totals.
+type Inspection struct {
 	Layers []Layer `json:"layers"`
 	// Compressed and Uncompressed are the layer totals (the config and
 	// manifest, a few hundred bytes, are not counted).
@@ -72,16 +73,16 @@ type Report struct {
 // Inspect reads every layer of img. It also checks each layer's content
 // against the diff ID the image config records, so a corrupt export is an
 // error rather than a report about the wrong bytes.
-func Inspect(img v1.Image) (Report, error) {
+func Inspect(img v1.Image) (Inspection, error) {
 	layers, err := img.Layers()
 	if err != nil {
-		return Report{}, fmt.Errorf("listing layers: %w", err)
+		return Inspection{}, fmt.Errorf("listing layers: %w", err)
 	}
-	var r Report
+	var r Inspection
 	for i, l := range layers {
 		li, err := inspectLayer(i, l)
 		if err != nil {
-			return Report{}, fmt.Errorf("layer %d: %w", i, err)
+			return Inspection{}, fmt.Errorf("layer %d: %w", i, err)
 		}
 		r.Layers = append(r.Layers, li)
 		r.Compressed += li.Compressed
@@ -207,7 +208,7 @@ type Duplicate struct {
 // it), which makes overlayfs copy it up whole into the new layer.
 // Directories may appear in many layers (each layer must carry the parents
 // of what it adds) and whiteouts are deletions, so neither counts.
-func (r Report) DuplicatePaths() []Duplicate {
+func (r Inspection) DuplicatePaths() []Duplicate {
 	byPath := map[string][]int{}
 	for _, l := range r.Layers {
 		for _, f := range l.Files {
@@ -231,8 +232,8 @@ func (r Report) DuplicatePaths() []Duplicate {
 
 // LayersContaining returns the indexes of the layers that have an entry
 // (of any kind but a whiteout) at path. path is normalised like the
-// report's paths, so "/usr/local/bin/x" and "./usr/local/bin/x" work too.
-func (r Report) LayersContaining(path string) []int {
+// inspection's paths, so "/usr/local/bin/x" and "./usr/local/bin/x" work too.
+func (r Inspection) LayersContaining(path string) []int {
 	p := cleanPath(path)
 	var out []int
 	for _, l := range r.Layers {
@@ -246,7 +247,7 @@ func (r Report) LayersContaining(path string) []int {
 }
 
 // file returns the entry for path in layer i.
-func (r Report) file(i int, path string) (File, bool) {
+func (r Inspection) file(i int, path string) (File, bool) {
 	for _, f := range r.Layers[i].Files {
 		if f.Path == path && f.Type != Whiteout && f.Type != OpaqueWhiteout {
 			return f, true

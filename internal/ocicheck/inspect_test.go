@@ -213,7 +213,7 @@ func TestSameLayerListedTwiceIsNotADuplicate(t *testing.T) {
 }
 
 func TestCheckBudgets(t *testing.T) {
-	r := Report{Compressed: 4_126_760, Uncompressed: 15_003_808}
+	r := Inspection{Compressed: 4_126_760, Uncompressed: 15_003_808}
 	for _, tc := range []struct {
 		name   string
 		budget Budget

@@ -4,8 +4,8 @@
 // tarball handed to RouterOS is in the one shape RouterOS imports.
 //
 // Everything here is plain go-containerregistry over files Dagger exported
-// (OCI archives, OCI layout directories, docker-archive tarballs); no engine
-// or daemon is involved.
+// (OCI archives and docker-archive tarballs); no engine or daemon is
+// involved.
 package ocicheck
 
 import (
@@ -19,17 +19,15 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
-// maxNesting bounds how many single-entry indexes LoadIndex* unwraps. Real
-// exports nest once; the bound only stops a malicious archive.
+// maxNesting bounds how many single-entry indexes LoadIndexFromOCITar
+// unwraps. Real exports nest once; the bound only stops a malicious
+// archive.
 const maxNesting = 8
 
 // LoadIndexFromOCITar reads an OCI archive (a tar holding oci-layout,
@@ -54,23 +52,6 @@ func LoadIndexFromOCITar(path string) (v1.ImageIndex, error) {
 	idx, err := indexFromFiles(files)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return idx, nil
-}
-
-// LoadIndexFromOCIDir is LoadIndexFromOCITar for an OCI layout that is
-// already a directory (Dagger's Directory.Export of an OCI layout).
-func LoadIndexFromOCIDir(dir string) (v1.ImageIndex, error) {
-	if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
-		return nil, fmt.Errorf("%s is not an OCI layout (no oci-layout file): %w", dir, err)
-	}
-	idx, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	idx, err = unwrap(idx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return idx, nil
 }
@@ -246,47 +227,6 @@ func platformKey(p v1.Platform) string {
 		key += "/" + variant
 	}
 	return key
-}
-
-// ImageForPlatform returns the image of idx for an OCI platform string
-// ("linux/amd64", "linux/arm64", "linux/arm/v7"). The variant must match:
-// linux/arm/v7 never falls back to another arm variant, because RouterOS
-// would run the wrong binary. The error lists the platforms that exist.
-func ImageForPlatform(idx v1.ImageIndex, platform string) (v1.Image, error) {
-	want, err := v1.ParsePlatform(platform)
-	if err != nil || want.OS == "" || want.Architecture == "" {
-		return nil, fmt.Errorf("invalid platform %q: expected os/arch[/variant], e.g. linux/arm/v7", platform)
-	}
-	key := platformKey(*want)
-	imgs, err := Images(idx)
-	if err != nil {
-		return nil, err
-	}
-	var found []PlatformImage
-	var available []string
-	for _, pi := range imgs {
-		if pi.Platform == key && !slices.ContainsFunc(found, func(f PlatformImage) bool { return f.Digest == pi.Digest }) {
-			found = append(found, pi)
-		}
-		if !slices.Contains(available, pi.Platform) {
-			available = append(available, pi.Platform)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return found[0].Image, nil
-	case 0:
-		if len(available) == 0 {
-			return nil, fmt.Errorf("no image for platform %s: the index has no platform images", key)
-		}
-		return nil, fmt.Errorf("no image for platform %s; available: %s", key, strings.Join(available, ", "))
-	default:
-		var ds []string
-		for _, f := range found {
-			ds = append(ds, f.Digest.String())
-		}
-		return nil, fmt.Errorf("platform %s is ambiguous: %d different images (%s)", key, len(found), strings.Join(ds, ", "))
-	}
 }
 
 // cleanPath normalises a path inside a tar: no leading "./" or "/", no

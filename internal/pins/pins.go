@@ -25,7 +25,7 @@ const GoVersion = "1.27.3"
 // fetches through GOTOOLCHAIN. No digest yet: none could be confirmed from
 // two independent public sources; Renovate's pinDigests adds it on its
 // first run. The constructor's --golang-image default must equal it
-// (tests/constructor_test.go).
+// (TestConstructorDefaultsArePins in tests/module_api_test.go).
 //
 // renovate: datasource=docker depName=golang
 const GolangImage = "golang:1.27.3-bookworm"

@@ -1,7 +1,5 @@
 package tsbuild
 
-import "slices"
-
 // NoInline is the compiler flag of the default build: inlining off in
 // every package, the standard library included.
 const NoInline = "-gcflags=all=-l"
@@ -35,12 +33,13 @@ var HotPackages = []string{
 }
 
 // Options are the build knobs that trade image size for run-time cost.
-// The zero value is the default image: BuildArgs and UPXArgs.
+// The zero value is the default image: BuildArgs with -gcflags=all=-l,
+// then UPXArgs.
 type Options struct {
 	// InlineHot re-enables inlining in HotPackages on top of
-	// -gcflags=all=-l.
+	// -gcflags=all=-l (BuildArgs reads it through GCFlags).
 	InlineHot bool
-	// NoCompress ships the binary as linked, without UPX.
+	// NoCompress ships the binary as linked: the caller skips UPXArgs.
 	NoCompress bool
 }
 
@@ -56,24 +55,4 @@ func GCFlags(o Options) []string {
 		}
 	}
 	return flags
-}
-
-// BuildArgsWith is BuildArgs with the -gcflags of o. BuildArgsWith with
-// the zero Options equals BuildArgs.
-func BuildArgsWith(version string, tags []string, out string, o Options) []string {
-	args := BuildArgs(version, tags, out)
-	i := slices.Index(args, NoInline)
-	if i < 0 {
-		panic("tsbuild: BuildArgs lost " + NoInline)
-	}
-	return slices.Concat(args[:i], GCFlags(o), args[i+1:])
-}
-
-// UPXArgsWith is the UPX command line for o, or nil when the binary is
-// not to be compressed.
-func UPXArgsWith(path string, o Options) []string {
-	if o.NoCompress {
-		return nil
-	}
-	return UPXArgs(path)
 }

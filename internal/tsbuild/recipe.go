@@ -8,6 +8,7 @@ package tsbuild
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"dagger/mikrotik-tailscale/internal/platform"
@@ -70,23 +71,26 @@ func Stamps(version string) (long, short string) {
 	return short + "-mikrotik", short
 }
 
-// BuildArgs is the `go build` command line. Run it in the Tailscale module
-// directory; out is the output path.
+// BuildArgs is the `go build` command line for o. Run it in the Tailscale
+// module directory; out is the output path.
 //
-// -gcflags=all=-l disables inlining everywhere (about 600 kB smaller after
-// UPX); -trimpath drops host paths; -s -w drops symbols and DWARF.
-func BuildArgs(version string, tags []string, out string) []string {
+// With the zero Options, -gcflags=all=-l disables inlining everywhere
+// (about 600 kB smaller after UPX); o.InlineHot adds GCFlags' per-pattern
+// flags after it. -trimpath drops host paths; -s -w drops symbols and
+// DWARF.
+func BuildArgs(version string, tags []string, out string, o Options) []string {
 	long, short := Stamps(version)
 	ldflags := fmt.Sprintf("-s -w -X tailscale.com/version.longStamp=%s -X tailscale.com/version.shortStamp=%s", long, short)
-	return []string{
-		"go", "build",
-		"-trimpath",
-		"-gcflags=all=-l",
-		"-ldflags=" + ldflags,
-		"-tags=" + strings.Join(tags, ","),
-		"-o", out,
-		"./cmd/tailscaled",
-	}
+	return slices.Concat(
+		[]string{"go", "build", "-trimpath"},
+		GCFlags(o),
+		[]string{
+			"-ldflags=" + ldflags,
+			"-tags=" + strings.Join(tags, ","),
+			"-o", out,
+			"./cmd/tailscaled",
+		},
+	)
 }
 
 // BuildEnv is the environment for BuildArgs: a static cross-compile for
@@ -94,7 +98,8 @@ func BuildArgs(version string, tags []string, out string) []string {
 func BuildEnv(a platform.Arch) []string { return a.GoEnv() }
 
 // UPXArgs compresses the binary in place. LZMA at the highest level gives
-// the smallest file; decompression happens once per process start.
+// the smallest file; decompression happens once per process start. A
+// build with Options.NoCompress skips this step.
 func UPXArgs(path string) []string {
 	return []string{"upx", "-q", "--lzma", "--best", path}
 }

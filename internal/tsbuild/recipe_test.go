@@ -9,7 +9,7 @@ import (
 )
 
 func TestBuildArgsCarrySizeFlagsStampsAndTags(t *testing.T) {
-	args := BuildArgs("v1.104.5", []string{"ts_include_cli", "ts_omit_ssh"}, "/out/tailscale.combined")
+	args := BuildArgs("v1.104.5", []string{"ts_include_cli", "ts_omit_ssh"}, "/out/tailscale.combined", Options{})
 	for _, want := range []string{
 		"-trimpath", "-gcflags=all=-l", "-tags=ts_include_cli,ts_omit_ssh", "./cmd/tailscaled",
 	} {

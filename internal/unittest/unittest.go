@@ -11,7 +11,8 @@ const Dir = "/src/mikrotik-tailscale"
 // purpose: the engine caches the run by its inputs, the checkout, so the
 // tests of an unchanged tree are not repeated. The root package has no
 // tests (its generated bindings need an engine session); tests/ needs
-// root and the host's toolchains (tests/run-all.sh).
+// root and the host's toolchains (tests/run-all.sh). unittest_test.go
+// checks that these patterns reach every other *_test.go of the module.
 func Args() []string {
 	return []string{"go", "test", "./internal/..."}
 }

@@ -265,7 +265,7 @@ func variantSuffix(v string) string {
 }
 
 // checkLayers runs the PR check's layer rules on img.
-func checkLayers(t *testing.T, img v1.Image) ocicheck.Report {
+func checkLayers(t *testing.T, img v1.Image) ocicheck.Inspection {
 	t.Helper()
 	r, err := ocicheck.Inspect(img)
 	if err != nil {

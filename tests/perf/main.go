@@ -322,7 +322,7 @@ func modVersion(gomod []byte, path string) string {
 
 // buildArgs is the recipe's go build with the variant's -gcflags.
 func (p *perf) buildArgs(v variant, out string) []string {
-	args := tsbuild.BuildArgs(pins.TailscaleVersion, p.tags, out)
+	args := tsbuild.BuildArgs(pins.TailscaleVersion, p.tags, out, tsbuild.Options{})
 	i := slices.Index(args, tsbuild.NoInline)
 	if i < 0 {
 		log.Fatalf("the recipe no longer passes %s: update tests/perf", tsbuild.NoInline)

@@ -66,7 +66,7 @@ func (p *perf) phasePrices() {
 				continue
 			}
 			raw := filepath.Join(dir, v.Name+".raw")
-			r := run(p.src, goEnv(tsbuild.BuildEnv(a)...), 30*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, tagsOf[v.Name], raw)...)
+			r := run(p.src, goEnv(tsbuild.BuildEnv(a)...), 30*time.Minute, tsbuild.BuildArgs(pins.TailscaleVersion, tagsOf[v.Name], raw, tsbuild.Options{})...)
 			if r.Err != nil {
 				msg := strings.TrimSpace(tail(r.Stderr, 300))
 				if i := strings.LastIndex(msg, "\n"); i >= 0 {
