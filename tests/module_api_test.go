@@ -1,26 +1,29 @@
 package tests
 
 // The module's CLI surface read from the root package's source the way the
-// Go SDK reads it (see loadDaggerModule): help text that reads well in
-// `dagger call --help`, and constructor defaults that are the pins. The
-// engine suite (tests/engine) checks the help the real CLI prints.
+// Go SDK reads it (internal/moduleapi, which the Woodpecker checks use
+// too): help text that reads well in `dagger call --help`, and constructor
+// defaults that are the pins. The engine suite (tests/engine) checks the
+// help the real CLI prints.
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"dagger/mikrotik-tailscale/internal/moduleapi"
 	"dagger/mikrotik-tailscale/internal/pins"
 )
 
-// helpText is a doc comment without its pragma lines (+optional, ...).
-func helpText(doc string) string {
-	var lines []string
-	for _, l := range strings.Split(doc, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "+") {
-			lines = append(lines, l)
-		}
+// loadModule is the module's CLI surface, read from the repository.
+func loadModule(t testing.TB) moduleapi.Module {
+	t.Helper()
+	mod, err := moduleapi.Load(repoRoot)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
+	return mod
 }
 
 // maxSummary keeps `dagger functions`' table on one line per function in
@@ -35,10 +38,10 @@ const maxSummary = 90
 // a comment's line breaks, and pflag then starts the help on a line of its
 // own and breaks it twice).
 func TestHelpTextReadsWell(t *testing.T) {
-	mod := loadDaggerModule(t, repoRoot)
-	checkArgs := func(where string, args map[string]daggerArg) {
-		for _, name := range sortedKeys(args) {
-			h := helpText(args[name].doc)
+	mod := loadModule(t)
+	checkArgs := func(where string, args map[string]moduleapi.Arg) {
+		for _, name := range slices.Sorted(maps.Keys(args)) {
+			h := args[name].Help()
 			switch {
 			case h == "":
 				t.Errorf("%s --%s has no help text", where, name)
@@ -49,13 +52,13 @@ func TestHelpTextReadsWell(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range sortedKeys(mod.funcs) {
-		fn := mod.funcs[name]
-		if fn.field {
-			t.Errorf("field %s is a function of its own in the CLI; mark it +private", fn.goName)
+	for _, name := range slices.Sorted(maps.Keys(mod.Funcs)) {
+		fn := mod.Funcs[name]
+		if fn.Field {
+			t.Errorf("field %s is a function of its own in the CLI; mark it +private", fn.GoName)
 			continue
 		}
-		summary, _, _ := strings.Cut(helpText(fn.doc), "\n")
+		summary, _, _ := strings.Cut(fn.Help(), "\n")
 		switch {
 		case summary == "":
 			t.Errorf("%s has no doc comment", name)
@@ -64,24 +67,24 @@ func TestHelpTextReadsWell(t *testing.T) {
 		case len(summary) > maxSummary:
 			t.Errorf("%s: summary %q is longer than %d characters", name, summary, maxSummary)
 		}
-		checkArgs(name, fn.args)
+		checkArgs(name, fn.Args)
 	}
-	checkArgs("constructor", mod.constructor)
+	checkArgs("constructor", mod.Constructor)
 }
 
 // The constructor's image defaults (shown by --help, used when a user
 // passes nothing) are exactly the pins the rest of the module and the host
 // suite use; Renovate rewrites both places in one update.
 func TestConstructorDefaultsArePins(t *testing.T) {
-	mod := loadDaggerModule(t, repoRoot)
+	mod := loadModule(t)
 	for flag, pin := range map[string]string{"golang-image": pins.GolangImage, "debian-image": pins.DebianImage} {
-		arg, ok := mod.constructor[flag]
+		arg, ok := mod.Constructor[flag]
 		if !ok {
 			t.Errorf("the constructor has no --%s", flag)
 			continue
 		}
-		if want := `+default="` + pin + `"`; !strings.Contains(arg.doc, want) {
-			t.Errorf("--%s: its pragma is not %s:\n%s", flag, want, arg.doc)
+		if want := `+default="` + pin + `"`; !strings.Contains(arg.Doc, want) {
+			t.Errorf("--%s: its pragma is not %s:\n%s", flag, want, arg.Doc)
 		}
 	}
 }

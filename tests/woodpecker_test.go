@@ -3,29 +3,28 @@ package tests
 // The Woodpecker pipelines (.woodpecker/*.yaml) call the module through
 // `dagger call`. Nothing runs them here, so these tests check them against
 // the module's source: every function and flag a pipeline names must exist
-// (read from the root package with go/ast and named the way Dagger names
-// them), required arguments must be given, secrets must come from the
-// step's environment, and the engine/CLI image must be the engine version
-// dagger.json declares.
+// (as internal/moduleapi reads and names them), required arguments must be
+// given, secrets must come from the step's environment, and the engine/CLI
+// image must be the engine version dagger.json declares. The steps'
+// commands are read with a shell parser (mvdan.cc/sh).
 
 import (
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	"mvdan.cc/sh/v3/syntax"
 
+	"dagger/mikrotik-tailscale/internal/moduleapi"
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/release"
 )
@@ -36,363 +35,58 @@ const repoRoot = ".."
 // daggerEngineImage is the engine image; it also ships the matching CLI.
 const daggerEngineImage = "registry.dagger.io/engine"
 
-// ---- Dagger's names ----
-
-// lowerCamel is strcase.ToLowerCamel from github.com/iancoleman/strcase
-// v0.3.0 (no acronyms configured), which the engine applies to Go function
-// and argument names (core/typedef.go, core/gqlformat.go).
-func lowerCamel(s string) string {
-	s = strings.TrimSpace(s)
-	var n strings.Builder
-	capNext, prevIsCap := false, false
-	for i, v := range []byte(s) {
-		vIsCap := v >= 'A' && v <= 'Z'
-		vIsLow := v >= 'a' && v <= 'z'
-		switch {
-		case capNext:
-			if vIsLow {
-				v -= 'a' - 'A'
-			}
-		case i == 0:
-			if vIsCap {
-				v += 'a' - 'A'
-			}
-		case prevIsCap && vIsCap:
-			v += 'a' - 'A'
-		}
-		prevIsCap = vIsCap
-		switch {
-		case vIsCap || vIsLow:
-			n.WriteByte(v)
-			capNext = false
-		case v >= '0' && v <= '9':
-			n.WriteByte(v)
-			capNext = true
-		default:
-			capNext = v == '_' || v == ' ' || v == '-' || v == '.'
-		}
-	}
-	return n.String()
-}
-
-// kebab is strcase.ToKebab (iancoleman/strcase v0.3.0), the dagger CLI's
-// cliName for commands and flags (cmd/dagger/module_inspect.go).
-func kebab(s string) string {
-	s = strings.TrimSpace(s)
-	var n strings.Builder
-	for i, v := range []byte(s) {
-		vIsCap := v >= 'A' && v <= 'Z'
-		vIsLow := v >= 'a' && v <= 'z'
-		if vIsCap {
-			v += 'a' - 'A'
-		}
-		if i+1 < len(s) {
-			next := s[i+1]
-			vIsNum := v >= '0' && v <= '9'
-			nextIsCap := next >= 'A' && next <= 'Z'
-			nextIsLow := next >= 'a' && next <= 'z'
-			nextIsNum := next >= '0' && next <= '9'
-			if (vIsCap && (nextIsLow || nextIsNum)) || (vIsLow && (nextIsCap || nextIsNum)) || (vIsNum && (nextIsCap || nextIsLow)) {
-				if vIsCap && nextIsLow && i > 0 && s[i-1] >= 'A' && s[i-1] <= 'Z' {
-					n.WriteByte('-')
-				}
-				n.WriteByte(v)
-				if vIsLow || vIsNum || nextIsNum {
-					n.WriteByte('-')
-				}
-				continue
-			}
-		}
-		if v == ' ' || v == '_' || v == '-' || v == '.' {
-			n.WriteByte('-')
-		} else {
-			n.WriteByte(v)
-		}
-	}
-	return n.String()
-}
-
-// cliName is what `dagger call` calls a Go function or parameter.
-func cliName(goName string) string { return kebab(lowerCamel(goName)) }
-
-// ---- the module's API, from the root package's source ----
-
-type daggerArg struct {
-	goName   string
-	isBool   bool
-	required bool
-	doc      string // the comments before it: help text and pragmas
-}
-
-type daggerFunc struct {
-	goName string
-	doc    string               // the doc comment: help text and pragmas
-	args   map[string]daggerArg // by flag name
-	// returns an object (Container, File, ...): further words are calls on
-	// it, which these tests do not check. A scalar result ends the chain.
-	object bool
-	// an exported field of the main object, served without dispatch
-	field bool
-}
-
-type daggerModule struct {
-	object      string                // the main object's Go type
-	constructor map[string]daggerArg  // flags before the function name
-	funcs       map[string]daggerFunc // by command name
-}
-
-// loadDaggerModule reads the module's functions from the Go files of the
-// root package (not the generated dagger.gen.go) the way the Go SDK sees
-// them: exported methods of the main object and its exported fields;
-// arguments are optional with +optional, +default or +defaultPath.
-func loadDaggerModule(t testing.TB, root string) daggerModule {
-	t.Helper()
-	var meta struct {
-		Name string `json:"name"`
-	}
-	readJSON(t, filepath.Join(root, "dagger.json"), &meta)
-	mod := daggerModule{
-		object:      kebabToCamel(meta.Name),
-		constructor: map[string]daggerArg{},
-		funcs:       map[string]daggerFunc{},
-	}
-	paths, err := filepath.Glob(filepath.Join(root, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, p := range paths {
-		if strings.HasSuffix(p, "_test.go") || filepath.Base(p) == "dagger.gen.go" {
-			continue
-		}
-		f, err := parser.ParseFile(fset, p, nil, parser.ParseComments)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range f.Decls {
-			switch d := decl.(type) {
-			case *ast.FuncDecl:
-				if d.Recv == nil {
-					if d.Name.Name == "New" {
-						mod.constructor = funcArgs(f, d.Type)
-					}
-					continue
-				}
-				if !d.Name.IsExported() || receiverType(d.Recv) != mod.object {
-					continue
-				}
-				mod.funcs[cliName(d.Name.Name)] = daggerFunc{
-					goName: d.Name.Name,
-					doc:    d.Doc.Text(),
-					args:   funcArgs(f, d.Type),
-					object: returnsObject(d.Type),
-				}
-			case *ast.GenDecl:
-				for _, spec := range d.Specs {
-					ts, ok := spec.(*ast.TypeSpec)
-					if !ok || ts.Name.Name != mod.object {
-						continue
-					}
-					st, ok := ts.Type.(*ast.StructType)
-					if !ok {
-						continue
-					}
-					for _, field := range st.Fields.List {
-						if field.Doc != nil && strings.Contains(field.Doc.Text(), "+private") {
-							continue
-						}
-						for _, name := range field.Names {
-							if name.IsExported() {
-								mod.funcs[cliName(name.Name)] = daggerFunc{goName: name.Name, args: map[string]daggerArg{}, object: isObjectType(field.Type), field: true}
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	if len(mod.funcs) == 0 {
-		t.Fatalf("no functions of %s found in %s/*.go", mod.object, root)
-	}
-	return mod
-}
-
-// kebabToCamel is the main object's name: strcase.ToCamel of dagger.json's name.
-func kebabToCamel(s string) string {
-	l := lowerCamel(s)
-	if l == "" {
-		return l
-	}
-	return strings.ToUpper(l[:1]) + l[1:]
-}
-
-func receiverType(recv *ast.FieldList) string {
-	if recv == nil || len(recv.List) == 0 {
-		return ""
-	}
-	typ := recv.List[0].Type
-	if star, ok := typ.(*ast.StarExpr); ok {
-		typ = star.X
-	}
-	if id, ok := typ.(*ast.Ident); ok {
-		return id.Name
-	}
-	return ""
-}
-
-// funcArgs lists a function's parameters by flag name; a parameter's
-// pragmas are the comments between the previous parameter and it.
-func funcArgs(f *ast.File, ft *ast.FuncType) map[string]daggerArg {
-	args := map[string]daggerArg{}
-	prevEnd := ft.Params.Opening
-	for _, field := range ft.Params.List {
-		var pragmas strings.Builder
-		for _, cg := range f.Comments {
-			if cg.Pos() > prevEnd && cg.End() <= field.Pos() {
-				pragmas.WriteString(cg.Text())
-			}
-		}
-		prevEnd = field.End()
-		if isContext(field.Type) {
-			continue
-		}
-		p := pragmas.String()
-		optional := strings.Contains(p, "+optional") || strings.Contains(p, "+default=") ||
-			strings.Contains(p, "+defaultPath=") || isOptionalType(field.Type)
-		for _, name := range field.Names {
-			args[cliName(name.Name)] = daggerArg{goName: name.Name, isBool: isIdent(field.Type, "bool"), required: !optional, doc: p}
-		}
-	}
-	return args
-}
-
-func isContext(e ast.Expr) bool {
-	sel, ok := e.(*ast.SelectorExpr)
-	return ok && sel.Sel.Name == "Context" && isIdent(sel.X, "context")
-}
-
-func isIdent(e ast.Expr, name string) bool {
-	id, ok := e.(*ast.Ident)
-	return ok && id.Name == name
-}
-
-// isOptionalType is dagger.Optional[T].
-func isOptionalType(e ast.Expr) bool {
-	ix, ok := e.(*ast.IndexExpr)
-	if !ok {
-		return false
-	}
-	sel, ok := ix.X.(*ast.SelectorExpr)
-	return ok && sel.Sel.Name == "Optional"
-}
-
-// returnsObject: the first result is a pointer to an object type.
-func returnsObject(ft *ast.FuncType) bool {
-	if ft.Results == nil || len(ft.Results.List) == 0 {
-		return false
-	}
-	return isObjectType(ft.Results.List[0].Type)
-}
-
-func isObjectType(e ast.Expr) bool {
-	_, ok := e.(*ast.StarExpr)
-	return ok
-}
-
 // ---- shell words ----
 
-// shellCommands splits a POSIX sh script into simple commands of words:
-// quotes and $(...) are kept inside words (quotes removed), commands end at
-// newlines and ; & | operators, comments and redirections are dropped. It
-// is only as complete as the pipelines here need.
-func shellCommands(script string) [][]string {
-	script = strings.ReplaceAll(script, "\\\n", "")
+// shellCommands parses a POSIX sh script and returns its simple commands
+// as lists of words, in source order, those inside $(...) included. A
+// word's quotes are removed and its expansions ($VAR, ${VAR...}, $(...))
+// kept as written; assignments, redirections and comments are not words.
+func shellCommands(script string) ([][]string, error) {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(script), "")
+	if err != nil {
+		return nil, err
+	}
 	var cmds [][]string
-	var cmd []string
-	var word strings.Builder
-	inWord, skipNext := false, false
-	endWord := func() {
-		if inWord {
-			if skipNext {
-				skipNext = false
-			} else {
-				cmd = append(cmd, word.String())
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if call, ok := n.(*syntax.CallExpr); ok && len(call.Args) > 0 {
+			words := make([]string, len(call.Args))
+			for i, w := range call.Args {
+				words[i] = shellWord(w.Parts, false)
 			}
+			cmds = append(cmds, words)
 		}
-		word.Reset()
-		inWord = false
-	}
-	endCmd := func() {
-		endWord()
-		if len(cmd) > 0 {
-			cmds = append(cmds, cmd)
-		}
-		cmd = nil
-	}
-	for i := 0; i < len(script); i++ {
-		c := script[i]
-		switch {
-		case c == '\'':
-			j := strings.IndexByte(script[i+1:], '\'')
-			if j < 0 {
-				j = len(script) - i - 1
-			}
-			word.WriteString(script[i+1 : i+1+j])
-			inWord = true
-			i += j + 1
-		case c == '"':
-			i++
-			for ; i < len(script) && script[i] != '"'; i++ {
-				if script[i] == '\\' && i+1 < len(script) {
+		return true
+	})
+	return cmds, nil
+}
+
+// shellWord is the text of a word's parts with quotes removed: a
+// backslash escapes any character outside quotes, and only $ ` " \ inside
+// double quotes (the parser has already dropped escaped newlines).
+func shellWord(parts []syntax.WordPart, dquoted bool) string {
+	var b strings.Builder
+	for _, part := range parts {
+		switch p := part.(type) {
+		case *syntax.Lit:
+			for i := 0; i < len(p.Value); i++ {
+				if p.Value[i] == '\\' && i+1 < len(p.Value) && (!dquoted || strings.IndexByte("$`\"\\", p.Value[i+1]) >= 0) {
 					i++
 				}
-				word.WriteByte(script[i])
+				b.WriteByte(p.Value[i])
 			}
-			inWord = true
-		case c == '\\' && i+1 < len(script):
-			i++
-			word.WriteByte(script[i])
-			inWord = true
-		case c == '$' && i+1 < len(script) && script[i+1] == '(':
-			depth := 0
-			for ; i < len(script); i++ {
-				word.WriteByte(script[i])
-				if script[i] == '(' {
-					depth++
-				} else if script[i] == ')' {
-					if depth--; depth == 0 {
-						break
-					}
-				}
-			}
-			inWord = true
-		case c == '#' && !inWord:
-			for i < len(script) && script[i] != '\n' {
-				i++
-			}
-			endCmd()
-		case c == '\n' || c == ';' || c == '&' || c == '|':
-			endCmd()
-		case c == '>' || c == '<':
-			// A redirection: drop an fd number before it and its target.
-			if inWord && strings.Trim(word.String(), "0123456789") == "" {
-				word.Reset()
-				inWord = false
-			}
-			endWord()
-			for i+1 < len(script) && (script[i+1] == '>' || script[i+1] == '&') {
-				i++
-			}
-			skipNext = true
-		case c == ' ' || c == '\t':
-			endWord()
+		case *syntax.SglQuoted:
+			b.WriteString(p.Value)
+		case *syntax.DblQuoted:
+			b.WriteString(shellWord(p.Parts, true))
 		default:
-			word.WriteByte(c)
-			inWord = true
+			// An expansion, as written. Printing a word part to a
+			// strings.Builder cannot fail.
+			if err := syntax.NewPrinter().Print(&b, p); err != nil {
+				panic(err)
+			}
 		}
 	}
-	endCmd()
-	return cmds
+	return b.String()
 }
 
 // daggerCall is one `dagger ... call ...` found in a step.
@@ -406,9 +100,13 @@ var daggerGlobalValueFlags = []string{"-m", "--mod", "--progress", "-W", "--work
 
 // findDaggerCalls returns the dagger call invocations in a script; other
 // dagger commands (`dagger core version`) are not module calls.
-func findDaggerCalls(script string) []daggerCall {
+func findDaggerCalls(script string) ([]daggerCall, error) {
+	cmds, err := shellCommands(script)
+	if err != nil {
+		return nil, err
+	}
 	var calls []daggerCall
-	for _, words := range shellCommands(script) {
+	for _, words := range cmds {
 		for i, w := range words {
 			if w != "dagger" && !strings.HasSuffix(w, "/dagger") {
 				continue
@@ -426,7 +124,7 @@ func findDaggerCalls(script string) []daggerCall {
 			break
 		}
 	}
-	return calls
+	return calls, nil
 }
 
 // ---- checking a call against the module ----
@@ -444,7 +142,7 @@ func flagName(w string) (name string, hasValue bool) {
 // or flag, a flag that is not in Dagger's kebab-case form (the CLI would
 // accept it, but the pipelines use the canonical names), a missing required
 // argument, or words chained after a scalar result.
-func checkDaggerCall(mod daggerModule, argv []string) []string {
+func checkDaggerCall(mod moduleapi.Module, argv []string) []string {
 	var errs []string
 	i := 0
 	for i < len(argv) && strings.HasPrefix(argv[i], "-") {
@@ -456,15 +154,15 @@ func checkDaggerCall(mod daggerModule, argv []string) []string {
 			}
 			continue
 		}
-		arg, ok := mod.constructor[strings.TrimPrefix(name, "--")]
+		arg, ok := mod.Constructor[strings.TrimPrefix(name, "--")]
 		if !ok || !strings.HasPrefix(name, "--") {
-			errs = append(errs, fmt.Sprintf("unknown module flag %s (constructor flags: %s)", name, flagList(mod.constructor)))
+			errs = append(errs, fmt.Sprintf("unknown module flag %s (constructor flags: %s)", name, flagList(mod.Constructor)))
 			if !hasValue && i < len(argv)-1 && !strings.HasPrefix(argv[i], "-") {
 				i++ // its value, if the function name still follows
 			}
 			continue
 		}
-		if !hasValue && !arg.isBool {
+		if !hasValue && !arg.IsBool {
 			i++
 		}
 	}
@@ -472,16 +170,16 @@ func checkDaggerCall(mod daggerModule, argv []string) []string {
 		return append(errs, "no function named")
 	}
 	fnName := argv[i]
-	fn, ok := mod.funcs[fnName]
+	fn, ok := mod.Funcs[fnName]
 	if !ok {
-		return append(errs, fmt.Sprintf("unknown function %q (the module defines: %s)", fnName, strings.Join(sortedKeys(mod.funcs), ", ")))
+		return append(errs, fmt.Sprintf("unknown function %q (the module defines: %s)", fnName, strings.Join(slices.Sorted(maps.Keys(mod.Funcs)), ", ")))
 	}
 	i++
 	seen := map[string]bool{}
 	for i < len(argv) {
 		w := argv[i]
 		if !strings.HasPrefix(w, "-") {
-			if !fn.object {
+			if !fn.Object {
 				errs = append(errs, fmt.Sprintf("%s returns a scalar, nothing can follow it: %q", fnName, w))
 			}
 			break
@@ -495,13 +193,13 @@ func checkDaggerCall(mod daggerModule, argv []string) []string {
 			continue
 		}
 		flag := strings.TrimPrefix(name, "--")
-		arg, ok := fn.args[flag]
+		arg, ok := fn.Args[flag]
 		if !ok || !strings.HasPrefix(name, "--") {
 			hint := ""
-			if _, canon := fn.args[kebab(flag)]; canon && strings.HasPrefix(name, "--") {
-				hint = fmt.Sprintf(" (Dagger's name for it is --%s)", kebab(flag))
+			if _, canon := fn.Args[moduleapi.CLIName(flag)]; canon && strings.HasPrefix(name, "--") {
+				hint = fmt.Sprintf(" (Dagger's name for it is --%s)", moduleapi.CLIName(flag))
 			}
-			errs = append(errs, fmt.Sprintf("%s has no flag %s%s (flags: %s)", fnName, name, hint, flagList(fn.args)))
+			errs = append(errs, fmt.Sprintf("%s has no flag %s%s (flags: %s)", fnName, name, hint, flagList(fn.Args)))
 			// Skip its value, if it looks like one.
 			if !hasValue && i < len(argv) && !strings.HasPrefix(argv[i], "-") {
 				i++
@@ -509,39 +207,30 @@ func checkDaggerCall(mod daggerModule, argv []string) []string {
 			continue
 		}
 		seen[flag] = true
-		if !hasValue && !arg.isBool {
+		if !hasValue && !arg.IsBool {
 			if i >= len(argv) {
 				errs = append(errs, fmt.Sprintf("%s: %s has no value", fnName, name))
 			}
 			i++
 		}
 	}
-	for _, flag := range sortedKeys(fn.args) {
-		if fn.args[flag].required && !seen[flag] {
+	for _, flag := range slices.Sorted(maps.Keys(fn.Args)) {
+		if fn.Args[flag].Required && !seen[flag] {
 			errs = append(errs, fmt.Sprintf("%s: required flag --%s missing", fnName, flag))
 		}
 	}
 	return errs
 }
 
-func flagList(args map[string]daggerArg) string {
+func flagList(args map[string]moduleapi.Arg) string {
 	var out []string
-	for _, k := range sortedKeys(args) {
+	for _, k := range slices.Sorted(maps.Keys(args)) {
 		out = append(out, "--"+k)
 	}
 	if len(out) == 0 {
 		return "none"
 	}
 	return strings.Join(out, " ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ---- Woodpecker workflows ----
@@ -606,7 +295,7 @@ func containers(t testing.TB, file string, v any) []wpContainer {
 			add(fmt.Sprintf("#%d", i), m)
 		}
 	case map[string]any:
-		for _, name := range sortedKeys(l) {
+		for _, name := range slices.Sorted(maps.Keys(l)) {
 			add(name, l[name])
 		}
 	}
@@ -644,13 +333,25 @@ func loadWorkflows(t testing.TB) map[string]wpWorkflow {
 	return out
 }
 
+// stepScript is the shell script a step runs: its commands, one per line,
+// with Woodpecker's escape $$ for a literal $ undone (Woodpecker does that
+// before the shell sees them; see TestWoodpeckerSubstitution).
+func stepScript(s wpContainer) string {
+	return strings.ReplaceAll(strings.Join(s.commands, "\n"), "$$", "$")
+}
+
 // checkWorkflowCalls checks every dagger call in a workflow's steps and
 // that each env:NAME secret a call passes is set in that step's
-// environment. It returns the functions called.
-func checkWorkflowCalls(mod daggerModule, w wpWorkflow) (called []string, errs []string) {
+// environment; a step that is not valid sh is an error. It returns the
+// functions called.
+func checkWorkflowCalls(mod moduleapi.Module, w wpWorkflow) (called []string, errs []string) {
 	secretRef := regexp.MustCompile(`^env:(?://)?([A-Za-z_][A-Za-z0-9_]*)$`)
 	for _, s := range w.steps {
-		for _, call := range findDaggerCalls(strings.Join(s.commands, "\n")) {
+		calls, err := findDaggerCalls(stepScript(s))
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s, step %s: %v", w.file, s.name, err))
+		}
+		for _, call := range calls {
 			where := fmt.Sprintf("%s, step %s: dagger call %s", w.file, s.name, strings.Join(call.argv, " "))
 			for _, e := range checkDaggerCall(mod, call.argv) {
 				errs = append(errs, where+": "+e)
@@ -663,7 +364,7 @@ func checkWorkflowCalls(mod daggerModule, w wpWorkflow) (called []string, errs [
 				}
 			}
 			for _, a := range call.argv {
-				if _, ok := mod.funcs[a]; ok {
+				if _, ok := mod.Funcs[a]; ok {
 					called = append(called, a)
 					break
 				}
@@ -686,17 +387,17 @@ func TestWoodpeckerDaggerNames(t *testing.T) {
 		"dockerConfig":    "docker-config",
 		"Tarballs":        "tarballs",
 	} {
-		if got := cliName(goName); got != want {
-			t.Errorf("cliName(%q) = %q, want %q", goName, got, want)
+		if got := moduleapi.CLIName(goName); got != want {
+			t.Errorf("moduleapi.CLIName(%q) = %q, want %q", goName, got, want)
 		}
 	}
-	if got := kebabToCamel("mikrotik-tailscale"); got != "MikrotikTailscale" {
+	if got := moduleapi.ObjectName("mikrotik-tailscale"); got != "MikrotikTailscale" {
 		t.Errorf("main object of mikrotik-tailscale = %q", got)
 	}
 }
 
 func TestWoodpeckerModuleAPI(t *testing.T) {
-	mod := loadDaggerModule(t, repoRoot)
+	mod := loadModule(t)
 	// The generated bindings dispatch exactly the functions the SDK found;
 	// the parser here must find the same set.
 	gen, err := os.ReadFile(filepath.Join(repoRoot, "dagger.gen.go"))
@@ -704,36 +405,36 @@ func TestWoodpeckerModuleAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	dispatched := map[string]bool{}
-	for _, m := range regexp.MustCompile(`return \(\*`+mod.object+`\)\.(\w+)\(`).FindAllStringSubmatch(string(gen), -1) {
+	for _, m := range regexp.MustCompile(`return \(\*`+mod.Object+`\)\.(\w+)\(`).FindAllStringSubmatch(string(gen), -1) {
 		dispatched[m[1]] = true
 	}
 	if len(dispatched) == 0 {
-		t.Fatalf("no %s methods dispatched in dagger.gen.go", mod.object)
+		t.Fatalf("no %s methods dispatched in dagger.gen.go", mod.Object)
 	}
 	for name := range dispatched {
-		if _, ok := mod.funcs[cliName(name)]; !ok {
+		if _, ok := mod.Funcs[moduleapi.CLIName(name)]; !ok {
 			t.Errorf("dagger.gen.go dispatches %s, the parser did not find it", name)
 		}
 	}
-	for cmd, fn := range mod.funcs {
-		if !dispatched[fn.goName] && !fn.field {
-			t.Errorf("parser found %s (%s), dagger.gen.go does not dispatch it", cmd, fn.goName)
+	for cmd, fn := range mod.Funcs {
+		if !dispatched[fn.GoName] && !fn.Field {
+			t.Errorf("parser found %s (%s), dagger.gen.go does not dispatch it", cmd, fn.GoName)
 		}
 		// Every argument the generated code unmarshals is a parameter found here.
-		for flag, a := range fn.args {
-			if dispatched[fn.goName] && !strings.Contains(string(gen), fmt.Sprintf("inputArgs[%q]", a.goName)) {
-				t.Errorf("%s --%s: dagger.gen.go has no input arg %q", cmd, flag, a.goName)
+		for flag, a := range fn.Args {
+			if dispatched[fn.GoName] && !strings.Contains(string(gen), fmt.Sprintf("inputArgs[%q]", a.GoName)) {
+				t.Errorf("%s --%s: dagger.gen.go has no input arg %q", cmd, flag, a.GoName)
 			}
 		}
 	}
-	t.Logf("%s: constructor %s", mod.object, flagList(mod.constructor))
-	for _, cmd := range sortedKeys(mod.funcs) {
-		t.Logf("  %s %s", cmd, flagList(mod.funcs[cmd].args))
+	t.Logf("%s: constructor %s", mod.Object, flagList(mod.Constructor))
+	for _, cmd := range slices.Sorted(maps.Keys(mod.Funcs)) {
+		t.Logf("  %s %s", cmd, flagList(mod.Funcs[cmd].Args))
 	}
 }
 
 func TestWoodpeckerDaggerCalls(t *testing.T) {
-	mod := loadDaggerModule(t, repoRoot)
+	mod := loadModule(t)
 	flows := loadWorkflows(t)
 	// The pipelines the design needs, and the functions each one runs, in
 	// this order (the required check: the unit tests, then pr-check).
@@ -771,7 +472,7 @@ func TestWoodpeckerDaggerCalls(t *testing.T) {
 // vacuous: a synthetic workflow with bad calls is rejected, call by call,
 // and good ones pass.
 func TestWoodpeckerCheckerRejectsBogus(t *testing.T) {
-	mod := loadDaggerModule(t, repoRoot)
+	mod := loadModule(t)
 	w := parseWorkflow(t, "synthetic.yaml", `
 steps:
   - name: synthetic
@@ -786,6 +487,11 @@ steps:
       - dagger call release-tag --gitea-url u --repository r --commit c
       - dagger call release-tag --giteaURL u --repository r --token env:MISSING --commit c
       - dagger call --sauce . pr-check
+      - dagger call pr-check --format "$${FORMAT}" --budget x
+  - name: not-sh
+    image: x
+    commands:
+      - dagger call pr-check --format "json
 `)
 	_, errs := checkWorkflowCalls(mod, w)
 	all := strings.Join(errs, "\n")
@@ -798,6 +504,8 @@ steps:
 		`release-tag has no flag --giteaURL (Dagger's name for it is --gitea-url)`,
 		`secret env:MISSING is not in the step's environment`,
 		`unknown module flag --sauce`,
+		`dagger call pr-check --format ${FORMAT} --budget x: pr-check has no flag --budget`,
+		`synthetic.yaml, step not-sh: `,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("checker missed %q; it reported:\n%s", want, all)
@@ -828,10 +536,32 @@ steps:
 }
 
 func TestWoodpeckerShellWords(t *testing.T) {
-	got := shellCommands("a 'b c' \"d \\\"e\\\"\" $(f \"g h\") # no\nx --y=\"1 2\" \\\n  z 2>&1 | tee out; w")
-	want := [][]string{{"a", "b c", `d "e"`, `$(f "g h")`}, {"x", "--y=1 2", "z"}, {"tee", "out"}, {"w"}}
+	got, err := shellCommands("a 'b c' \"d \\\"e\\\"\" $(f \"g h\") # no\nx --y=\"1 2\" \\\n  z 2>&1 | tee out; w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"a", "b c", `d "e"`, `$(f "g h")`}, {"f", "g h"}, {"x", "--y=1 2", "z"}, {"tee", "out"}, {"w"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("shellCommands = %q, want %q", got, want)
+	}
+	// A step's script: Woodpecker's $$ is the shell's $; an assignment is
+	// not a command, the command it substitutes is.
+	got, err = shellCommands(stepScript(wpContainer{commands: []string{
+		`R=$(printf '%s' "$${CI_REPO}" | tr A-Z a-z)`,
+		`dagger call x --a "$${R#*/}" --b=\$$HOME`,
+	}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = [][]string{{"printf", "%s", "${CI_REPO}"}, {"tr", "A-Z", "a-z"}, {"dagger", "call", "x", "--a", "${R#*/}", "--b=$HOME"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("step script = %q, want %q", got, want)
+	}
+	// What sh would not run is an error, not a guess at words.
+	for _, bad := range []string{`dagger call "x`, `dagger call $(x`, `a | `, `if x; then y`} {
+		if got, err := shellCommands(bad); err == nil {
+			t.Errorf("shellCommands(%q) = %q, want a syntax error", bad, got)
+		}
 	}
 }
 
