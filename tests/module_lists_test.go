@@ -5,9 +5,6 @@ package tests
 // exactly what internal/platform and internal/features accept.
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,7 +15,7 @@ import (
 )
 
 var (
-	helpPlatforms = regexp.MustCompile(`// (?:Target|Router) platform: ([^(]+?) \((.*)\)\.?$`)
+	helpPlatforms = regexp.MustCompile(`^(?:Target|Router) platform: ([^(]+?) \((.*)\)\.?$`)
 	helpAliases   = regexp.MustCompile(`aliases such as ([^)]+)`)
 	helpOptIns    = regexp.MustCompile(`\(choices: ([^;)]+)[;)]`)
 )
@@ -34,35 +31,27 @@ func helpList(s string) []string {
 }
 
 func TestHelpListsMatchTheCode(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(repoRoot, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var platforms, optIns int
-	for _, f := range files {
-		if strings.HasSuffix(f, "dagger.gen.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for n, line := range strings.Split(string(b), "\n") {
-			where := fmt.Sprintf("%s:%d", filepath.Base(f), n+1)
-			if m := helpPlatforms.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+	for fn, f := range loadModule(t).Funcs {
+		for flag, a := range f.Args {
+			where := fn + " --" + flag
+			help := a.Help()
+			if m := helpPlatforms.FindStringSubmatch(help); m != nil {
 				platforms++
 				if got := helpList(m[1]); !slices.Equal(got, platform.Names()) {
 					t.Errorf("%s: the help names platforms %v, the code supports %v", where, got, platform.Names())
 				}
-				if a := helpAliases.FindStringSubmatch(m[2]); a != nil {
-					for _, alias := range helpList(a[1]) {
+				if al := helpAliases.FindStringSubmatch(m[2]); al != nil {
+					for _, alias := range helpList(al[1]) {
 						if _, err := platform.Parse(alias); err != nil {
 							t.Errorf("%s: the help offers alias %q, which the code refuses: %v", where, alias, err)
 						}
 					}
 				}
+			} else if flag == "arch" {
+				t.Errorf("%s: the help does not list the platforms (%q)", where, help)
 			}
-			if m := helpOptIns.FindStringSubmatch(line); m != nil {
+			if m := helpOptIns.FindStringSubmatch(help); m != nil {
 				optIns++
 				if got := helpList(m[1]); !slices.Equal(got, features.OptInNames()) {
 					t.Errorf("%s: the help names opt-ins %v, the code has %v", where, got, features.OptInNames())
@@ -70,8 +59,8 @@ func TestHelpListsMatchTheCode(t *testing.T) {
 			}
 		}
 	}
-	// Build, Tarball, Tailscale, Busybox and Tailnet take a platform;
-	// Build and Tailscale list the opt-ins.
+	// build, tarball, tailscale, busybox and tailnet take a platform;
+	// build and tailscale list the opt-ins.
 	if platforms < 5 || optIns < 2 {
 		t.Errorf("found %d platform and %d opt-in lists in the help; the patterns no longer match the doc comments", platforms, optIns)
 	}

@@ -6,6 +6,8 @@ package gitea
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -82,8 +84,13 @@ func (c *Client) apiError(what string, resp *sdk.Response, err error) error {
 	return fmt.Errorf("%s %s/%s: %s: %w", what, c.Owner, c.Repo, resp.Status, err)
 }
 
-// retryable: the forge did not answer, or answered 5xx.
-func retryable(resp *sdk.Response) bool {
+// retryable: the forge did not answer, or answered 5xx. A certificate it
+// was refused for will be refused again.
+func retryable(resp *sdk.Response, err error) bool {
+	var cert *tls.CertificateVerificationError
+	if errors.As(err, &cert) {
+		return false
+	}
 	return resp == nil || resp.Response == nil || resp.StatusCode >= 500
 }
 
@@ -105,8 +112,9 @@ func (c *Client) Tags(ctx context.Context) ([]string, error) {
 			if err == nil {
 				break
 			}
+			retry := retryable(resp, err)
 			err = c.apiError("listing the tags of", resp, err)
-			if !retryable(resp) || try == getTries {
+			if !retry || try == getTries {
 				return nil, err
 			}
 			select {

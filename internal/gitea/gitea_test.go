@@ -170,3 +170,27 @@ func TestTagsRetriesServerErrors(t *testing.T) {
 		}
 	}
 }
+
+// A forge whose certificate is refused is not asked again.
+func TestTagsDoesNotRetryARefusedCertificate(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	rt := &countingTransport{next: http.DefaultTransport}
+	c, err := NewClient(srv.URL, "me/mikrotik-tailscale", "s3cret", rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = c.Tags(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") || rt.calls != 1 {
+		t.Errorf("err %v after %d requests; want one certificate error", err, rt.calls)
+	}
+}
+
+type countingTransport struct {
+	next  http.RoundTripper
+	calls int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.calls++
+	return c.next.RoundTrip(r)
+}
