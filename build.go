@@ -11,7 +11,7 @@ import (
 	"dagger/mikrotik-tailscale/internal/busybox"
 	"dagger/mikrotik-tailscale/internal/dagger"
 	"dagger/mikrotik-tailscale/internal/features"
-	"dagger/mikrotik-tailscale/internal/imagetime"
+	"dagger/mikrotik-tailscale/internal/imagestamp"
 	"dagger/mikrotik-tailscale/internal/layout"
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
@@ -292,20 +292,20 @@ func (m *MikrotikTailscale) routerOSTarball(ctx context.Context, ctr *dagger.Con
 
 // imageStamp is what an exported image says about how it was made: the
 // commit time, and the recipe's description of each layer in place of
-// the engine's cache-record descriptions (internal/imagetime).
-func (m *MikrotikTailscale) imageStamp(ctx context.Context, created time.Time) (imagetime.Stamp, error) {
+// the engine's cache-record descriptions (internal/imagestamp).
+func (m *MikrotikTailscale) imageStamp(ctx context.Context, created time.Time) (imagestamp.Stamp, error) {
 	layers, err := m.imageLayers(ctx)
 	if err != nil {
-		return imagetime.Stamp{}, err
+		return imagestamp.Stamp{}, err
 	}
-	return imagetime.Stamp{Created: created, History: layout.History(layers)}, nil
+	return imagestamp.Stamp{Created: created, History: layout.History(layers)}, nil
 }
 
 // withCommitTime rewrites an exported image archive so its config and
 // history carry the stamp instead of the time the engine built it and
-// the state of its cache (internal/imagetime): the same commit gives the
+// the state of its cache (internal/imagestamp): the same commit gives the
 // same bytes on any engine, cold, warm or restarted.
-func withCommitTime(ctx context.Context, archive *dagger.File, stamp imagetime.Stamp) (*dagger.File, error) {
+func withCommitTime(ctx context.Context, archive *dagger.File, stamp imagestamp.Stamp) (*dagger.File, error) {
 	name, err := commitTimeArchive(ctx, archive, stamp)
 	if err != nil {
 		return nil, err
@@ -316,7 +316,7 @@ func withCommitTime(ctx context.Context, archive *dagger.File, stamp imagetime.S
 // commitTimeArchive is withCommitTime's rewritten archive as a file in
 // the module's working directory (where CurrentModule reads files from),
 // named by its digest so that calls never collide.
-func commitTimeArchive(ctx context.Context, archive *dagger.File, stamp imagetime.Stamp) (string, error) {
+func commitTimeArchive(ctx context.Context, archive *dagger.File, stamp imagestamp.Stamp) (string, error) {
 	in, cleanup, err := exportFile(ctx, archive, "image.tar")
 	if err != nil {
 		return "", err
@@ -326,7 +326,7 @@ func commitTimeArchive(ctx context.Context, archive *dagger.File, stamp imagetim
 	if err != nil {
 		return "", err
 	}
-	fixed, err := imagetime.RewriteBytes(raw, stamp)
+	fixed, err := imagestamp.RewriteBytes(raw, stamp)
 	if err != nil {
 		return "", err
 	}

@@ -19,7 +19,7 @@ import (
 
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
-	"dagger/mikrotik-tailscale/internal/report"
+	"dagger/mikrotik-tailscale/internal/suitereport"
 )
 
 // artifactsDir is ARTIFACTS_DIR when set (kept for inspection and reports),
@@ -85,7 +85,7 @@ func scratchDir(t testing.TB, name string) string {
 // mergeReport adds measurements to ARTIFACTS_DIR/report.json.
 func mergeReport(t testing.TB, patch map[string]any) {
 	t.Helper()
-	if err := report.Merge(filepath.Join(artifactsDir, "report.json"), patch); err != nil {
+	if err := suitereport.Merge(filepath.Join(artifactsDir, "report.json"), patch); err != nil {
 		t.Fatal(err)
 	}
 }

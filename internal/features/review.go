@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"dagger/mikrotik-tailscale/internal/report"
+	"dagger/mikrotik-tailscale/internal/suitereport"
 )
 
 // Known is upstream's feature list at the pinned version: name → description,
@@ -225,7 +225,7 @@ func (r Review) Markdown(version string) string {
 	b.WriteString("Reviewed omissions a build can add back with `--with NAME,...`; each adds its allowance to the size budgets. " +
 		"What each feature costs per platform, raw and after UPX: " + PriceList + ".\n\n")
 	for _, o := range OptIns {
-		fmt.Fprintf(&b, "- %s (budget allowance %s B): %s\n", o.Name, report.Thousands(o.Allowance), o.Reason)
+		fmt.Fprintf(&b, "- %s (budget allowance %s B): %s\n", o.Name, suitereport.Thousands(o.Allowance), o.Reason)
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "## Build tags (%d)\n\n%s\n", len(r.Tags), strings.Join(r.Tags, ","))

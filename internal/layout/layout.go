@@ -94,7 +94,7 @@ type Layer struct {
 	// CreatedBy is the layer's history entry in the image config (what
 	// `docker history` shows). The engine would write the description of
 	// its cache record there, which changes with its cache state
-	// (internal/imagetime), so the exports write this instead.
+	// (internal/imagestamp), so the exports write this instead.
 	CreatedBy string
 	Entries   []Entry
 }

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"dagger/mikrotik-tailscale/internal/report"
+	"dagger/mikrotik-tailscale/internal/suitereport"
 )
 
 // Budget is the most an image may weigh. Zero means no limit for that
@@ -87,4 +87,4 @@ func CheckLayerRules(r Inspection, binary string) error {
 }
 
 // Bytes formats a size the way DESIGN.md writes them: "4,126,760 B".
-func Bytes(n int64) string { return report.Thousands(n) + " B" }
+func Bytes(n int64) string { return suitereport.Thousands(n) + " B" }

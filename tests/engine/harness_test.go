@@ -40,7 +40,7 @@ import (
 	"testing"
 	"time"
 
-	"dagger/mikrotik-tailscale/internal/report"
+	"dagger/mikrotik-tailscale/internal/suitereport"
 )
 
 // repoRoot is the module: `dagger call` runs there.
@@ -143,7 +143,7 @@ func mustCall(t testing.TB, name string, timeout time.Duration, args ...string) 
 // mergeReport adds measurements to ARTIFACTS_DIR/engine/report.json.
 func mergeReport(t testing.TB, patch map[string]any) {
 	t.Helper()
-	if err := report.Merge(filepath.Join(engineDir, "report.json"), patch); err != nil {
+	if err := suitereport.Merge(filepath.Join(engineDir, "report.json"), patch); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -33,7 +33,7 @@ func devLabels() map[string]string {
 // straight from the engine keeps each symlink's creation time and the
 // build time in its config (the engine follows symlinks when it sets
 // timestamps); tarball, tarballs and release rewrite them
-// (internal/imagetime), and the steps below check that.
+// (internal/imagestamp), and the steps below check that.
 func testBuild(t *testing.T) {
 	forEachArch(t, func(t *testing.T, a platform.Arch) {
 		out := exportPath(t, filepath.Join(a.Dir, "build.oci.tar"))

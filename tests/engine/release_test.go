@@ -302,7 +302,7 @@ func engineCommand(t *testing.T, env, step, what string) func(timeout time.Durat
 // come from the cache the engine loaded back from disk, and the engine
 // (v0.21.8) describes such a layer as "rehydrated persisted snapshot"
 // instead of the operation that built it; it writes that description
-// into each history entry of an image's config. Unless internal/imagetime
+// into each history entry of an image's config. Unless internal/imagestamp
 // writes the recipe's descriptions instead, the tarball differs in that
 // field alone, and a release re-run is refused as other content under a
 // published tag. A fresh machine never restarts its engine before the

@@ -218,7 +218,7 @@ func checkImageConfig(t *testing.T, img v1.Image, a platform.Arch, labels map[st
 
 // checkStamp: the config and its history carry the commit time and the
 // recipe's description of each layer, not the time the engine built the
-// image or the state of its cache (internal/imagetime).
+// image or the state of its cache (internal/imagestamp).
 func checkStamp(t *testing.T, img v1.Image, created time.Time) {
 	t.Helper()
 	cf, err := img.ConfigFile()

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"dagger/mikrotik-tailscale/internal/report"
+	"dagger/mikrotik-tailscale/internal/suitereport"
 )
 
 // summary is the median and spread of repeated measurements.
@@ -129,4 +129,4 @@ func compileFlags(out string) (noInline map[string]bool, err error) {
 func mib(b int64) string { return fmt.Sprintf("%.2f MiB", float64(b)/(1<<20)) }
 
 // commas formats an integer with thousands separators.
-func commas(n int64) string { return report.Thousands(n) }
+func commas(n int64) string { return suitereport.Thousands(n) }

@@ -1,4 +1,4 @@
-// Command sizetable fills every generated-table block (see report.Tables)
+// Command sizetable fills every generated-table block (see suitereport.Tables)
 // found in markdown files from a host-suite report.json, so size tables in
 // docs/ are generated, not typed:
 //
@@ -12,7 +12,7 @@ import (
 	"os"
 	"strings"
 
-	"dagger/mikrotik-tailscale/internal/report"
+	"dagger/mikrotik-tailscale/internal/suitereport"
 )
 
 func main() {
@@ -31,7 +31,7 @@ func main() {
 }
 
 func run(reportPath, docPath string) error {
-	doc, err := report.Load(reportPath)
+	doc, err := suitereport.Load(reportPath)
 	if err != nil {
 		return err
 	}
@@ -40,15 +40,15 @@ func run(reportPath, docPath string) error {
 		return err
 	}
 	out, filled := string(md), 0
-	for name, render := range report.Tables {
-		if !strings.Contains(out, report.Begin(name)) {
+	for name, render := range suitereport.Tables {
+		if !strings.Contains(out, suitereport.Begin(name)) {
 			continue
 		}
 		table, err := render(doc)
 		if err != nil {
 			return err
 		}
-		if out, err = report.Splice(out, name, table); err != nil {
+		if out, err = suitereport.Splice(out, name, table); err != nil {
 			return fmt.Errorf("%s: %w", docPath, err)
 		}
 		filled++

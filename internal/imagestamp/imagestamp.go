@@ -1,4 +1,4 @@
-// Package imagetime takes the build machine's clock and the engine's
+// Package imagestamp takes the build machine's clock and the engine's
 // cache state out of an exported image. The Dagger engine (v0.21) stamps
 // an image config's "created" and every history entry with the time it
 // built the layers, keeps each symlink's creation time
@@ -16,7 +16,7 @@
 // the recipe's description of each layer in an exported OCI layout or
 // docker archive, every layer entry's time included (what withTimestamps
 // means to do), and fixes every digest that depends on them.
-package imagetime
+package imagestamp
 
 import (
 	"archive/tar"
@@ -89,11 +89,11 @@ func RewriteArchive(in io.Reader, out io.Writer, s Stamp) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("imagetime: reading the archive: %w", err)
+			return fmt.Errorf("imagestamp: reading the archive: %w", err)
 		}
 		body, err := io.ReadAll(tr)
 		if err != nil {
-			return fmt.Errorf("imagetime: reading %s: %w", h.Name, err)
+			return fmt.Errorf("imagestamp: reading %s: %w", h.Name, err)
 		}
 		e := &entry{hdr: h, body: body}
 		a.entries = append(a.entries, e)
@@ -101,12 +101,12 @@ func RewriteArchive(in io.Reader, out io.Writer, s Stamp) error {
 	}
 	idx := a.byName["index.json"]
 	if idx == nil {
-		return errors.New("imagetime: the archive has no index.json (not an OCI layout)")
+		return errors.New("imagestamp: the archive has no index.json (not an OCI layout)")
 	}
 	renamed := map[string]string{} // old blob digest → new
 	newIdx, changed, err := a.rewriteIndex(idx.body, renamed)
 	if err != nil {
-		return fmt.Errorf("imagetime: index.json: %w", err)
+		return fmt.Errorf("imagestamp: index.json: %w", err)
 	}
 	if changed {
 		idx.body = newIdx

@@ -1,4 +1,4 @@
-package imagetime
+package imagestamp
 
 import (
 	"archive/tar"

@@ -1,4 +1,4 @@
-package report
+package suitereport
 
 import (
 	"encoding/json"

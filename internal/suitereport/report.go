@@ -1,7 +1,7 @@
 // Package report merges measurements into ARTIFACTS_DIR/report.json. Each
 // stage of the host suite contributes its own keys; merging (rather than
 // overwriting) lets stages run separately and still produce one report.
-package report
+package suitereport
 
 import (
 	"encoding/json"
