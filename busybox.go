@@ -47,7 +47,6 @@ func (m *MikrotikTailscale) Busybox(
 	if err != nil {
 		return nil, err
 	}
-
 	builder, err := m.busyboxBuilder(ctx)
 	if err != nil {
 		return nil, err
@@ -56,44 +55,12 @@ func (m *MikrotikTailscale) Busybox(
 	if err != nil {
 		return nil, err
 	}
-	scan, err := src.WithExec(busybox.SourceLinesArgs()).Stdout(ctx)
+	run := &containerRunner{ctx: ctx, ctr: src, dir: bbSrc}
+	cfg, err := busybox.Configure(run, list, busybox.Chosen)
 	if err != nil {
 		return nil, err
 	}
-	ix, err := busybox.ParseSource(scan)
-	if err != nil {
-		return nil, err
-	}
-	sel, err := ix.Resolve(list)
-	if err != nil {
-		return nil, err
-	}
-	epochOut, err := src.WithExec(busybox.EpochArgs()).Stdout(ctx)
-	if err != nil {
-		return nil, err
-	}
-	epoch, err := busybox.ParseEpoch(epochOut)
-	if err != nil {
-		return nil, err
-	}
-	fragment, err := busybox.Fragment(busybox.Chosen, ix, sel)
-	if err != nil {
-		return nil, err
-	}
-
-	// Empty stdin: oldconfig fails instead of guessing if it has to ask.
-	configured := src.
-		With(withEnv(busybox.Env(epoch))).
-		WithNewFile(path.Join(bbSrc, busybox.FragmentPath), fragment).
-		WithExec(busybox.BaseConfigArgs()).
-		WithExec(busybox.OldconfigArgs())
-	final, err := configured.File(path.Join(bbSrc, ".config")).Contents(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := busybox.CheckConfig(final, busybox.Chosen, ix, sel); err != nil {
-		return nil, err
-	}
+	configured, sel := run.ctr, cfg.Selection
 
 	nproc, err := src.WithExec(busybox.NprocArgs()).Stdout(ctx)
 	if err != nil {
@@ -137,6 +104,35 @@ func (m *MikrotikTailscale) Busybox(
 		out = out.WithSymlink(l.Target, l.Path)
 	}
 	return out, nil
+}
+
+// containerRunner runs the BusyBox stage's steps in a build container
+// (busybox.Runner): commands whose output is read run at once, the others
+// join the container's recipe.
+type containerRunner struct {
+	ctx context.Context
+	ctr *dagger.Container
+	dir string
+}
+
+func (r *containerRunner) Output(argv []string) (string, error) {
+	return r.ctr.WithExec(argv).Stdout(r.ctx)
+}
+
+func (r *containerRunner) Run(argv []string) error {
+	r.ctr = r.ctr.WithExec(argv)
+	return nil
+}
+
+func (r *containerRunner) SetEnv(env []string) { r.ctr = r.ctr.With(withEnv(env)) }
+
+func (r *containerRunner) WriteFile(rel, content string) error {
+	r.ctr = r.ctr.WithNewFile(path.Join(r.dir, rel), content)
+	return nil
+}
+
+func (r *containerRunner) ReadFile(rel string) (string, error) {
+	return r.ctr.File(path.Join(r.dir, rel)).Contents(r.ctx)
 }
 
 // busyboxBuilder is the Debian build container on the engine's own

@@ -10,6 +10,7 @@ import (
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
 	"dagger/mikrotik-tailscale/internal/tsbuild"
+	"dagger/mikrotik-tailscale/internal/tsstage"
 )
 
 const (
@@ -118,40 +119,22 @@ func (m *MikrotikTailscale) tailscaleSource(ctx context.Context) (*dagger.Contai
 	if err != nil {
 		return nil, err
 	}
-	goVersion, err := src.WithExec([]string{"go", "env", "GOVERSION"}).Stdout(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := tsbuild.CheckPinnedGo(goVersion, pins.GoVersion); err != nil {
-		return nil, fmt.Errorf("%w (builder image %s)", err, m.GolangImage)
-	}
-	if err := tsbuild.CheckGoVersion(goVersion, []byte(gomod), pins.TailscaleVersion); err != nil {
+	if err := tsstage.CheckSource(outputIn(ctx, src), []byte(gomod), pins.GoVersion, pins.TailscaleVersion); err != nil {
 		return nil, fmt.Errorf("%w (builder image %s)", err, m.GolangImage)
 	}
 	return src, nil
 }
 
-// featureReview runs upstream's featuretags tool in the source container
-// and checks the catalogue, with the chosen opt-ins (validated) moved to
-// the allowlist, against it.
+// outputIn runs a command in ctr and returns its stdout (tsstage.Output).
+func outputIn(ctx context.Context, ctr *dagger.Container) tsstage.Output {
+	return func(argv []string) (string, error) { return ctr.WithExec(argv).Stdout(ctx) }
+}
+
+// featureReview is the stage's feature review (tsbuild.Review) in the
+// source container.
 func featureReview(ctx context.Context, src *dagger.Container, with []string) (features.Review, error) {
-	list, err := src.WithExec(tsbuild.FeatureListArgs()).Stdout(ctx)
-	if err != nil {
-		return features.Review{}, err
-	}
-	known, err := features.ParseList(list)
-	if err != nil {
-		return features.Review{}, err
-	}
-	allow, omit := features.Catalogue(with)
-	if err := features.Validate(known, allow, omit); err != nil {
-		return features.Review{}, err
-	}
-	tags, err := src.WithExec(tsbuild.FeatureTagsArgs(features.Names(allow))).Stdout(ctx)
-	if err != nil {
-		return features.Review{}, err
-	}
-	return features.ResolveWith(known, with, features.ParseTags(tags))
+	review, _, err := tsstage.Review(outputIn(ctx, src), with)
+	return review, err
 }
 
 // withEnv sets each KEY=VALUE on a container.

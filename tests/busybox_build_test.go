@@ -100,9 +100,10 @@ func bbToolchain(t *testing.T, a platform.Arch) busybox.Toolchain {
 	return tc
 }
 
-// runBusyboxRecipe runs the BusyBox recipe in dir exactly as busybox.go
-// does in the build container: unpack, add the own applets, derive the applet symbols from the
-// source, generate and check the .config, build, list, UPX.
+// runBusyboxRecipe runs the BusyBox stage in dir: unpack and add the own
+// applets, then busybox.Configure (the applet symbols from the source,
+// the .config written and checked) as busybox.go runs it in the build
+// container, then build, list, UPX.
 func runBusyboxRecipe(t *testing.T, a platform.Arch, s busybox.Strategy, dir string) *bbBuild {
 	t.Helper()
 	start := time.Now()
@@ -127,40 +128,16 @@ func runBusyboxRecipe(t *testing.T, a platform.Arch, s busybox.Strategy, dir str
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := busybox.ParseSource(mustRun(t, src, nil, time.Minute, busybox.SourceLinesArgs()...))
+	run := &dirRunner{dir: src, env: bbBaseEnv()}
+	cfg, err := busybox.Configure(run, list, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel, err := ix.Resolve(list)
-	if err != nil {
-		t.Fatal(err)
-	}
-	epoch, err := busybox.ParseEpoch(mustRun(t, src, nil, time.Minute, busybox.EpochArgs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := append(bbBaseEnv(), busybox.Env(epoch)...)
-
-	fragment, err := busybox.Fragment(s, ix, sel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(src, busybox.FragmentPath), []byte(fragment), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, src, env, 5*time.Minute, busybox.BaseConfigArgs()...)
-	mustRun(t, src, env, 5*time.Minute, busybox.OldconfigArgs()...) // stdin: /dev/null
-	final, err := os.ReadFile(filepath.Join(src, ".config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := busybox.CheckConfig(string(final), s, ix, sel); err != nil {
-		t.Fatal(err)
-	}
+	env, final, sel := run.env, cfg.Config, cfg.Selection
 
 	mustRun(t, src, env, 30*time.Minute, busybox.MakeArgs(bbToolchain(t, a), bbJobs)...)
 	b := &bbBuild{
-		Arch: a, Strategy: s, Src: src, Config: string(final), Applets: sel.Applets,
+		Arch: a, Strategy: s, Src: src, Config: final, Applets: sel.Applets,
 		Raw:      filepath.Join(src, busybox.Unstripped),
 		Stripped: filepath.Join(src, busybox.Binary),
 		UPX:      filepath.Join(dir, "busybox.upx"),
@@ -175,6 +152,34 @@ func runBusyboxRecipe(t *testing.T, a platform.Arch, s busybox.Strategy, dir str
 	t.Logf("busybox %s %s built in %s: raw %d, stripped %d, upx %d bytes", a.Name, s,
 		time.Since(start).Round(time.Second), fileSize(t, b.Raw), fileSize(t, b.Stripped), fileSize(t, b.UPX))
 	return b
+}
+
+// dirRunner runs the BusyBox stage's steps in a source directory on this
+// machine (busybox.Runner), each command at once, with a minimal
+// environment plus what the stage sets.
+type dirRunner struct {
+	dir string
+	env []string
+}
+
+func (r *dirRunner) Output(argv []string) (string, error) {
+	return runOK(r.dir, r.env, 5*time.Minute, argv...)
+}
+
+func (r *dirRunner) Run(argv []string) error {
+	_, err := r.Output(argv)
+	return err
+}
+
+func (r *dirRunner) SetEnv(env []string) { r.env = append(r.env, env...) }
+
+func (r *dirRunner) WriteFile(rel, content string) error {
+	return os.WriteFile(filepath.Join(r.dir, rel), []byte(content), 0o644)
+}
+
+func (r *dirRunner) ReadFile(rel string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(r.dir, rel))
+	return string(b), err
 }
 
 // bbBaseEnv is a minimal build environment: PATH only, so the host's

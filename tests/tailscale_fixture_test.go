@@ -12,6 +12,7 @@ import (
 	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
 	"dagger/mikrotik-tailscale/internal/tsbuild"
+	"dagger/mikrotik-tailscale/internal/tsstage"
 )
 
 // tailscaleStage is what the Tailscale stage produced on this host, built
@@ -30,8 +31,9 @@ var (
 	stage     *tailscaleStage
 )
 
-// tailscaleBuild runs the Tailscale recipe for every arch, exactly as
-// tailscale.go does in the golang container, once per run. The test that
+// tailscaleBuild runs the Tailscale stage for every arch once per run:
+// the source checks and the review through the functions tailscale.go
+// runs (tsstage.CheckSource, tsstage.Review), then the build's argv. The test that
 // triggers it reports any build failure; later callers fail too.
 func tailscaleBuild(t *testing.T) *tailscaleStage {
 	t.Helper()
@@ -47,21 +49,18 @@ func buildTailscaleStage(t *testing.T) *tailscaleStage {
 	s := &tailscaleStage{Raw: map[string]string{}, UPX: map[string]string{}}
 	s.Src = fetchTailscale(t, "src")
 
-	s.GoVersion = strings.TrimSpace(mustRun(t, s.Src, goEnv(), time.Minute, "go", "env", "GOVERSION"))
+	// The stage's checks and review, as tailscale.go runs them in the
+	// golang container.
+	out := func(argv []string) (string, error) { return runOK(s.Src, goEnv(), 10*time.Minute, argv...) }
 	gomod, err := os.ReadFile(filepath.Join(s.Src, "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tsbuild.CheckGoVersion(s.GoVersion, gomod, pins.TailscaleVersion); err != nil {
+	if err := tsstage.CheckSource(out, gomod, pins.GoVersion, pins.TailscaleVersion); err != nil {
 		t.Fatal(err)
 	}
-
-	list := mustRun(t, s.Src, goEnv(), 10*time.Minute, tsbuild.FeatureListArgs()...)
-	if s.Known, err = features.ParseList(list); err != nil {
-		t.Fatal(err)
-	}
-	tags := mustRun(t, s.Src, goEnv(), 5*time.Minute, tsbuild.FeatureTagsArgs(features.AllowNames())...)
-	if s.Review, err = features.Resolve(s.Known, features.Allowlist, features.Omissions, features.ParseTags(tags)); err != nil {
+	s.GoVersion = strings.TrimSpace(mustRun(t, s.Src, goEnv(), time.Minute, tsstage.GoVersionArgs()...))
+	if s.Review, s.Known, err = tsstage.Review(out, nil); err != nil {
 		t.Fatal(err)
 	}
 

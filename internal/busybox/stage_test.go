@@ -1,0 +1,81 @@
+package busybox
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// recorder is a Runner that answers the scan and the epoch, records every
+// step, and fails the read of the .config (a lazy runner's deferred
+// failure), so the order of the steps up to there is visible.
+type recorder struct{ steps []string }
+
+func (r *recorder) Output(argv []string) (string, error) {
+	r.steps = append(r.steps, "output "+argv[0])
+	switch {
+	case slices.Equal(argv, SourceLinesArgs()):
+		return scan, nil
+	case slices.Equal(argv, EpochArgs()):
+		return "1727386272\n", nil
+	}
+	return "", errors.New("unexpected command")
+}
+
+func (r *recorder) Run(argv []string) error {
+	r.steps = append(r.steps, "run "+strings.Join(argv, " "))
+	return nil
+}
+
+func (r *recorder) SetEnv(env []string) { r.steps = append(r.steps, "env "+strings.Join(env, " ")) }
+
+func (r *recorder) WriteFile(rel, content string) error {
+	r.steps = append(r.steps, "write "+rel)
+	return nil
+}
+
+func (r *recorder) ReadFile(rel string) (string, error) {
+	r.steps = append(r.steps, "read "+rel)
+	return "", errors.New("make oldconfig failed")
+}
+
+func TestConfigureSteps(t *testing.T) {
+	list, err := ParseList("test\n[\ngrep\nsh\nash\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	_, err = Configure(r, list, Chosen)
+	if err == nil || err.Error() != "make oldconfig failed" {
+		t.Fatalf("err %v, want the deferred failure", err)
+	}
+	want := []string{
+		"output " + SourceLinesArgs()[0],
+		"output " + EpochArgs()[0],
+		"env " + strings.Join(Env(1727386272), " "),
+		"write " + FragmentPath,
+		"run " + strings.Join(BaseConfigArgs(), " "),
+		"run " + strings.Join(OldconfigArgs(), " "),
+		"read .config",
+	}
+	if !slices.Equal(r.steps, want) {
+		t.Errorf("steps\n%s\nwant\n%s", strings.Join(r.steps, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// An applet the source does not know stops the stage before anything is
+// written.
+func TestConfigureRefusesAnUnknownApplet(t *testing.T) {
+	list, err := ParseList("test\nnosuchapplet\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	if _, err := Configure(r, list, Chosen); err == nil || !strings.Contains(err.Error(), "nosuchapplet") {
+		t.Fatalf("err %v", err)
+	}
+	if len(r.steps) != 1 {
+		t.Errorf("steps after the refusal: %v", r.steps)
+	}
+}
