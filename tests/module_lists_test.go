@@ -5,6 +5,8 @@ package tests
 // exactly what internal/platform and internal/features accept.
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,5 +65,28 @@ func TestHelpListsMatchTheCode(t *testing.T) {
 	// build and tailscale list the opt-ins.
 	if platforms < 5 || optIns < 2 {
 		t.Errorf("found %d platform and %d opt-in lists in the help; the patterns no longer match the doc comments", platforms, optIns)
+	}
+}
+
+// The module's own description (main.go, `dagger functions`' header)
+// names every platform.
+func TestModuleDescriptionNamesThePlatforms(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)for (linux/.*?)\.\n`).FindStringSubmatch(strings.ReplaceAll(string(b), "\n// ", " "))
+	if m == nil {
+		t.Fatal("main.go's type comment no longer says what it builds for")
+	}
+	got := helpList(strings.Replace(m[1], " and ", ", ", 1))
+	var want []string
+	for _, a := range platform.All() {
+		want = append(want, a.Platform)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("main.go names %v, the code supports %v", got, want)
 	}
 }

@@ -32,27 +32,34 @@ fi
 # BusyBox (tests/busybox_*): the source is trixie's orig tarball (deb-src
 # only: no trixie binary package becomes installable); every arch is
 # built with the packages the pipeline's build container installs
-# (internal/busybox/toolchain.go; TestBusyboxToolchainInstalled checks the
-# two lists agree): Debian's cross gcc, linux-libc-dev-<arch>-cross and
-# the musl wrapper from musl-dev:<arch>. The
-# foreign arches are fetched from bookworm main only: APT::Architectures
-# keeps every other source native-only (no foreign security indices).
+# (busybox.Packages; TestBusyboxToolchainInstalled checks the two lists
+# agree): Debian's cross gcc, linux-libc-dev-<arch>-cross and the musl
+# wrapper from musl-dev:<arch>, for each Debian arch and GNU triplet of
+# the platform table (internal/platform/platform.go). The foreign arches
+# are fetched from bookworm main only: APT::Architectures keeps every
+# other source native-only (no foreign security indices).
 echo 'deb-src http://deb.debian.org/debian trixie main' >/etc/apt/sources.list.d/trixie-src.list
-dpkg --add-architecture arm64
-dpkg --add-architecture armhf
-dpkg --add-architecture armel
-echo "APT::Architectures { \"$(dpkg --print-architecture)\"; };" >/etc/apt/apt.conf.d/90mikrotik-tailscale-native-arch
+native=$(dpkg --print-architecture)
+foreign=()
+cross_pkgs=()
+while read -r deb gnu; do
+  if [ "$deb" != "$native" ]; then
+    foreign+=("$deb")
+    cross_pkgs+=("gcc-${gnu//_/-}")
+  fi
+  cross_pkgs+=("linux-libc-dev-$deb-cross" "musl-dev:$deb")
+done < <(sed -n 's/.*Debian: "\([^"]*\)".*GNUTriplet: "\([^"]*\)".*/\1 \2/p' internal/platform/platform.go)
+[ "${#cross_pkgs[@]}" -gt 0 ] || { echo "no platforms read from internal/platform/platform.go" >&2; exit 1; }
+for deb in "${foreign[@]}"; do dpkg --add-architecture "$deb"; done
+echo "APT::Architectures { \"$native\"; };" >/etc/apt/apt.conf.d/90mikrotik-tailscale-native-arch
 printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm' 'Components: main' \
-  'Architectures: arm64 armhf armel' 'Architectures-Remove: all' 'Targets: Packages' \
+  "Architectures: ${foreign[*]}" 'Architectures-Remove: all' 'Targets: Packages' \
   'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >/etc/apt/sources.list.d/mikrotik-tailscale-cross.sources
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   ca-certificates git iproute2 util-linux nftables qemu-user-static musl-tools \
   make gcc libc6-dev bzip2 xz-utils >/dev/null
-apt-get install -y -qq --no-install-recommends \
-  dpkg-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-arm-linux-gnueabi \
-  linux-libc-dev-amd64-cross linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross linux-libc-dev-armel-cross \
-  musl-dev musl-dev:arm64 musl-dev:armhf musl-dev:armel >/dev/null
+apt-get install -y -qq --no-install-recommends dpkg-dev "${cross_pkgs[@]}" >/dev/null
 # The exact UPX build the pipeline packs with (internal/pins.UPXVersion).
 UPX_VERSION=$(sed -n 's/^const UPXVersion = "\(.*\)"$/\1/p' internal/pins/pins.go)
 apt-get install -y -qq --no-install-recommends --allow-downgrades "upx-ucl=${UPX_VERSION:?UPXVersion not found in internal/pins/pins.go}" >/dev/null

@@ -5,6 +5,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"dagger/mikrotik-tailscale/internal/platform"
 )
 
 // The BusyBox stage cross-compiles every target in one Debian container of
@@ -14,15 +16,8 @@ import (
 // the host suite builds with exactly these packages (tests/run-all.sh).
 
 // triplets are the GNU (binutils, gcc) and musl (wrapper) names of one
-// Debian architecture.
+// Debian architecture, from the platform table.
 type triplets struct{ GNU, Musl string }
-
-var crossTriplets = map[string]triplets{
-	"amd64": {"x86_64-linux-gnu", "x86_64-linux-musl"},
-	"arm64": {"aarch64-linux-gnu", "aarch64-linux-musl"},
-	"armhf": {"arm-linux-gnueabihf", "arm-linux-musleabihf"},
-	"armel": {"arm-linux-gnueabi", "arm-linux-musleabi"},
-}
 
 // kernelHeaderDirs are the kernel header trees BusyBox includes. The musl
 // wrapper passes -nostdinc, which hides them along with glibc's headers;
@@ -31,16 +26,11 @@ var crossTriplets = map[string]triplets{
 var kernelHeaderDirs = []string{"asm", "asm-generic", "linux", "mtd"}
 
 func tripletsFor(debArch string) (triplets, error) {
-	t, ok := crossTriplets[debArch]
+	a, ok := platform.ByDebian(debArch)
 	if !ok {
-		known := make([]string, 0, len(crossTriplets))
-		for k := range crossTriplets {
-			known = append(known, k)
-		}
-		slices.Sort(known)
-		return t, fmt.Errorf("no BusyBox cross toolchain for Debian arch %q: known are %s", debArch, strings.Join(known, ", "))
+		return triplets{}, fmt.Errorf("no BusyBox cross toolchain for Debian arch %q: known are %s", debArch, strings.Join(platform.DebianArches(), ", "))
 	}
-	return t, nil
+	return triplets{a.GNUTriplet, a.MuslTriplet}, nil
 }
 
 // CrossToolchain is the toolchain that builds BusyBox for debArch, with
