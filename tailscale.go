@@ -130,7 +130,7 @@ func outputIn(ctx context.Context, ctr *dagger.Container) tsstage.Output {
 	return func(argv []string) (string, error) { return ctr.WithExec(argv).Stdout(ctx) }
 }
 
-// featureReview is the stage's feature review (tsbuild.Review) in the
+// featureReview is the stage's feature review (tsstage.Review) in the
 // source container.
 func featureReview(ctx context.Context, src *dagger.Container, with []string) (features.Review, error) {
 	review, _, err := tsstage.Review(outputIn(ctx, src), with)
