@@ -28,7 +28,7 @@ var bbSrc = path.Join(bbWork, busybox.SrcDir(pins.BusyBoxVersion))
 // and one symlink bin/<applet> -> busybox per applet.
 func (m *MikrotikTailscale) Busybox(
 	ctx context.Context,
-	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/, and aliases such as aarch64, armv7, armel, x86_64).
+	// Target platform, as for build --arch (e.g. arm64, arm/v7).
 	// +default="arm64"
 	arch string,
 	// Pack with UPX: about half the size, about 20 ms and 640 kB of private RAM more per command.

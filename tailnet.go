@@ -28,7 +28,7 @@ import (
 // for every platform.
 func (m *MikrotikTailscale) Tailnet(
 	ctx context.Context,
-	// Router platform: amd64, arm64, arm/v7 or arm/v5 (arm runs under the engine's emulation).
+	// Router platform, as for build --arch (e.g. arm64, arm/v7; arm runs under the engine's emulation).
 	// +default="amd64"
 	arch string,
 	// Report format: markdown, json, or github.

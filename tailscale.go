@@ -29,7 +29,7 @@ const (
 // -gcflags=all=-l -trimpath -ldflags "-s -w", then packed with UPX.
 func (m *MikrotikTailscale) Tailscale(
 	ctx context.Context,
-	// Target platform: amd64, arm64, arm/v7 or arm/v5 (also with linux/, and aliases such as aarch64, armv7, armel, x86_64).
+	// Target platform, as for build --arch (e.g. arm64, arm/v7).
 	// +default="arm64"
 	arch string,
 	// Inline the standard library and the packet path again: about 0.45 MB more after UPX for 2-4x faster packet parsing and filtering.

@@ -137,9 +137,16 @@ func startForge(t *testing.T) *forge {
 }
 
 func stopForge() {
-	if theForge != nil && theForge.cmd != nil {
-		theForge.cmd.Process.Kill()
-		<-theForge.exited
+	if theForge != nil {
+		theForge.stop()
+	}
+}
+
+// stop kills the forge and waits for it.
+func (f *forge) stop() {
+	if f.cmd != nil && f.cmd.Process != nil {
+		f.cmd.Process.Kill()
+		f.exited <- <-f.exited // leave the exit status for a later stop
 	}
 }
 
@@ -218,10 +225,13 @@ func newForge() (*forge, error) {
 	}
 	f.exited = make(chan error, 1)
 	go func() { f.exited <- f.cmd.Wait(); log.Close() }()
+	// A forge that does not come up is stopped, not left running.
 	if err := f.waitReady(time.Minute); err != nil {
+		f.stop()
 		return nil, err
 	}
 	if err := f.setUp(); err != nil {
+		f.stop()
 		return nil, err
 	}
 	return f, nil
