@@ -75,17 +75,10 @@ func (m *MikrotikTailscale) Release(
 	if err != nil {
 		return "", err
 	}
-	rt, err := forgeTransport(ctx, extraCa)
-	if err != nil {
-		return "", err
-	}
-	pw, err := password.Plaintext(ctx)
-	if err != nil {
-		return "", err
-	}
 	// Credentials that cannot push fail now, not after every build and
 	// check.
-	if err := publish.CheckPush(repository, username, pw, rt); err != nil {
+	auth, err := pushAccess(ctx, repository, username, password, extraCa)
+	if err != nil {
 		return "", err
 	}
 	rv, err := m.reviewedSource(ctx, nil)
@@ -125,7 +118,6 @@ func (m *MikrotikTailscale) Release(
 	// The tag's state decides what is left to do: other content under it
 	// is refused now; this very index under it (a re-run) was checked
 	// when it was pushed.
-	auth := []remote.Option{publish.BasicAuth(username, pw), remote.WithTransport(rt)}
 	published, err := publish.Published(ctx, idx, repository, tag, auth...)
 	if err != nil {
 		return "", err
@@ -149,6 +141,24 @@ func (m *MikrotikTailscale) Release(
 	}
 	out, err := json.MarshalIndent(res, "", "  ")
 	return string(out), err
+}
+
+// pushAccess checks that the credentials may push to repository (before
+// anything is built) and returns them, with the transport, as the
+// registry options of every later request.
+func pushAccess(ctx context.Context, repository, username string, password *dagger.Secret, extraCa *dagger.File) ([]remote.Option, error) {
+	rt, err := forgeTransport(ctx, extraCa)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := password.Plaintext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := publish.CheckPush(repository, username, pw, rt); err != nil {
+		return nil, err
+	}
+	return []remote.Option{publish.BasicAuth(username, pw), remote.WithTransport(rt)}, nil
 }
 
 // forgeTransport carries a release's credentialed requests: the system's
@@ -271,18 +281,11 @@ func (m *MikrotikTailscale) Rollback(
 	if err := publish.CheckRepository(repository); err != nil {
 		return "", err
 	}
-	rt, err := forgeTransport(ctx, extraCa)
+	auth, err := pushAccess(ctx, repository, username, password, extraCa)
 	if err != nil {
 		return "", err
 	}
-	pw, err := password.Plaintext(ctx)
-	if err != nil {
-		return "", err
-	}
-	if err := publish.CheckPush(repository, username, pw, rt); err != nil {
-		return "", err
-	}
-	res, err := publish.Rollback(ctx, repository, tag, publish.BasicAuth(username, pw), remote.WithTransport(rt))
+	res, err := publish.Rollback(ctx, repository, tag, auth...)
 	if err != nil {
 		return "", err
 	}
