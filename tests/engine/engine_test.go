@@ -9,14 +9,13 @@ import "testing"
 // engine's function cache, so the bad-input calls after it, side by side,
 // each start one module runtime instead of two (a runtime start is slow
 // on an engine that installs its custom CAs around each exec); builds
-// next (later calls reuse the engine's cache), releases,
-// the rollback (its release re-run reuses the releases' builds),
-// release-tag (the forge is up by then: its build starts with the suite,
-// niced, in the background), the
-// restarted-engine checks (the same cache, loaded back from disk), the
-// wiped-engine checks after them, since they throw that cache away, and
-// last the comparisons with the host suite's artifacts, which wait for
-// the host suite when it runs alongside (host_test.go).
+// next (later calls reuse the engine's cache); releases, the rollback
+// (its release re-run reuses the releases' builds) and release-tag, all
+// against the forge, whose build starts with the suite, niced, in the
+// background; the restarted-engine checks (the same cache, loaded back
+// from disk); the wiped-engine checks after them, since they throw that
+// cache away; and last the comparisons with the host suite's artifacts,
+// which wait for the host suite when it runs alongside (host_test.go).
 func TestEngine(t *testing.T) {
 	prefetchGitea()
 	defer stopForge()
