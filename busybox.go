@@ -22,9 +22,9 @@ var bbSrc = path.Join(bbWork, busybox.SrcDir(pins.BusyBoxVersion))
 
 // Build the image's static BusyBox for one platform, with its applet links.
 //
-// Exactly the applets of busybox-applets.config, each with upstream's
-// default features, cross-compiled on the engine's own platform (no
-// emulation) and packed with UPX. Returns a directory with bin/busybox
+// Exactly the applets of busybox-applets.config with the reviewed
+// feature list (docs/BUSYBOX.md), cross-compiled on the engine's own
+// platform (no emulation) and packed with UPX. Returns a directory with bin/busybox
 // and one symlink bin/<applet> -> busybox per applet.
 func (m *MikrotikTailscale) Busybox(
 	ctx context.Context,

@@ -48,7 +48,10 @@ func TestRepositoryListParses(t *testing.T) {
 	if n := len(list); n < 100 || n > 120 {
 		t.Errorf("%s lists %d applets, want about 100-120", ListFile, n)
 	}
-	for _, want := range []string{"sh", "ip", "ping6", "traceroute6", "vi", "less", "tar", "gzip", "df", "top"} {
+	// What a debug shell on a router needs (issue 28), and what the image
+	// itself runs: tshealth (health probe), mknod (the smoke run's TUN).
+	for _, want := range []string{"sh", "ip", "ping", "ping6", "traceroute6", "nslookup", "wget", "nc",
+		"ps", "top", "vi", "tar", "gzip", "df", "tshealth", "mknod"} {
 		if !slices.Contains(Names(list), want) {
 			t.Errorf("%s lacks %s", ListFile, want)
 		}

@@ -9,13 +9,18 @@ import (
 
 // SourceLinesArgs prints, each prefixed with its file name, every
 // `//applet:` line and every Kconfig symbol definition (`config FOO`,
-// also as `//config:config FOO` in .c files) of the BusyBox source. Run it
+// also as `//config:config FOO` in .c files) of the BusyBox source, with
+// the type lines (`bool "…"`, `int`, `string`, …) that follow them. Run it
 // in the unpacked source tree. The .c globs are the ones BusyBox's own
 // scripts/gen_build_files.sh reads to generate include/applets.h and the
-// Config.in files, so this sees exactly what the build can produce.
+// Config.in files, so this sees exactly what the build can produce. In .c
+// files only `//config:` lines are Kconfig; their other lines are C.
 func SourceLinesArgs() []string {
-	return []string{"sh", "-c", "grep -HE '^//applet:|^(//config:)?(menu)?config[[:space:]]' " +
-		"Config.in */Config.src */*/Config.src */*.c */*/*.c"}
+	types := "(bool|tristate|int|hex|string)([[:space:]]|$)"
+	return []string{"sh", "-c", "grep -HE '^(menu)?config[[:space:]]|^[[:space:]]+" + types + "' " +
+		"Config.in */Config.src */*/Config.src && " +
+		"grep -HE '^//applet:|^//config:(menu)?config[[:space:]]|^//config:[[:space:]]+" + types + "' " +
+		"*/*.c */*/*.c"}
 }
 
 // Provider is one way the source can produce an applet: the Kconfig symbol
@@ -31,8 +36,9 @@ type Provider struct {
 // knows every Kconfig symbol the source defines.
 type Index struct {
 	providers map[string][]Provider
-	symbols   map[string]bool // applet symbols
-	all       map[string]bool // every config symbol
+	symbols   map[string]bool   // applet symbols
+	all       map[string]bool   // every config symbol
+	types     map[string]string // symbol → Kconfig type of its first definition
 }
 
 var (
@@ -41,16 +47,19 @@ var (
 	appletRe = regexp.MustCompile(`^((?:IF_[A-Za-z0-9_]+\(\s*)+)(APPLET(?:_[A-Z]+)?)\(\s*([^,\s()]+)\s*,\s*([^,\s()]+)`)
 	ifRe     = regexp.MustCompile(`IF_([A-Za-z0-9_]+)\(`)
 	configRe = regexp.MustCompile(`^(?://config:)?(?:menu)?config\s+([A-Za-z0-9_]+)\s*$`)
+	typeRe   = regexp.MustCompile(`^(?://config:)?\s+(bool|tristate|int|hex|string)(?:\s|$)`)
 )
 
 // ParseSource builds the index from SourceLinesArgs output:
 // "file://applet:IF_SYM(APPLET...(name, ...))" lines give the applet →
-// symbol map, "file:config SYM" lines the symbol universe. Comment and
+// symbol map, "file:config SYM" lines the symbol universe, and the first
+// type line after a definition in the same file its type. Comment and
 // preprocessor //applet: lines are skipped; any other //applet: line that
 // does not parse is an error, so a format change upstream fails loudly
 // instead of silently losing applets.
 func ParseSource(out string) (*Index, error) {
-	ix := &Index{providers: map[string][]Provider{}, symbols: map[string]bool{}, all: map[string]bool{}}
+	ix := &Index{providers: map[string][]Provider{}, symbols: map[string]bool{}, all: map[string]bool{}, types: map[string]string{}}
+	untyped := map[string]string{} // file → its last definition still waiting for a type line
 	for _, line := range strings.Split(out, "\n") {
 		if strings.TrimSpace(line) == "" {
 			continue
@@ -58,11 +67,26 @@ func ParseSource(out string) (*Index, error) {
 		file, body, ok := strings.Cut(line, "://applet:")
 		if !ok {
 			file, body, ok = strings.Cut(line, ":")
-			m := configRe.FindStringSubmatch(body)
-			if !ok || m == nil {
+			if !ok {
 				return nil, fmt.Errorf("unexpected line in source scan output: %q", line)
 			}
-			ix.all[m[1]] = true
+			if m := configRe.FindStringSubmatch(body); m != nil {
+				ix.all[m[1]] = true
+				untyped[file] = m[1]
+				continue
+			}
+			m := typeRe.FindStringSubmatch(body)
+			if m == nil {
+				return nil, fmt.Errorf("unexpected line in source scan output: %q", line)
+			}
+			// Help text and C code may look like a type line; only the
+			// first one after a definition is its type.
+			if sym := untyped[file]; sym != "" {
+				if _, seen := ix.types[sym]; !seen {
+					ix.types[sym] = m[1]
+				}
+				delete(untyped, file)
+			}
 			continue
 		}
 		body = strings.TrimSpace(body)
@@ -114,6 +138,10 @@ func (ix *Index) AllSymbols() []string {
 
 // Defines reports whether the source defines the config symbol.
 func (ix *Index) Defines(sym string) bool { return ix.all[sym] }
+
+// Type is the Kconfig type of a defined symbol (bool, int, string, …), or
+// "" when the source gives none.
+func (ix *Index) Type(sym string) string { return ix.types[sym] }
 
 // Applets returns every applet name the source knows, sorted.
 func (ix *Index) Applets() []string {

@@ -8,11 +8,18 @@ import (
 
 // A synthetic SourceLinesArgs output with the shapes the real source has.
 const scan = `Config.in:config BUSYBOX
+Config.in:	bool "Include busybox applet"
 Config.in:config STATIC
+Config.in:	bool "Build static binary (no shared libs)"
 Config.in:menuconfig FEATURE_IPV6
+Config.in:	bool "Enable IPv6 support"
+Config.in:config FEATURE_EDITING_HISTORY
+Config.in:	int "History size"
+Config.in:	  bool flags in help text are not a type
 shell/Config.src:config SH_IS_ASH
 shell/Config.src:config SH_IS_HUSH
 coreutils/test.c://config:config TEST
+coreutils/test.c://config:	bool "test (4.1 kb)"
 coreutils/test.c://config:config TEST1
 coreutils/test.c://config:config TEST2
 coreutils/test.c://applet:IF_TEST(APPLET_NOFORK(test, test, BB_DIR_USR_BIN, BB_SUID_DROP, test))
@@ -73,6 +80,43 @@ func TestParseSourceDerivesSymbols(t *testing.T) {
 	}
 	if slices.Contains(ix.Symbols(), "STATIC") || !slices.Contains(ix.Symbols(), "TEST1") {
 		t.Errorf("applet symbols: %v", ix.Symbols())
+	}
+}
+
+func TestParseSourceReadsTypes(t *testing.T) {
+	ix := mustIndex(t)
+	for sym, want := range map[string]string{
+		"BUSYBOX": "bool", "FEATURE_IPV6": "bool", "TEST": "bool",
+		// the help line after the int is not a second type
+		"FEATURE_EDITING_HISTORY": "int",
+		// defined, but the scan has no type line for it
+		"TEST1": "", "NOPE": "",
+	} {
+		if got := ix.Type(sym); got != want {
+			t.Errorf("Type(%s) = %q, want %q", sym, got, want)
+		}
+	}
+}
+
+func TestCheckFeatures(t *testing.T) {
+	ix := mustIndex(t)
+	if err := CheckFeatures(ix, []string{"STATIC", "FEATURE_IPV6"}); err != nil {
+		t.Errorf("bools rejected: %v", err)
+	}
+	err := CheckFeatures(ix, []string{"STATIC", "FEATURE_GONE", "FEATURE_EDITING_HISTORY", "TEST1"})
+	if err == nil {
+		t.Fatal("a missing and a retyped feature accepted")
+	}
+	for _, want := range []string{
+		"not defined by this BusyBox source (renamed or removed upstream?): CONFIG_FEATURE_GONE;",
+		"not a bool any more: CONFIG_FEATURE_EDITING_HISTORY (int), CONFIG_TEST1 (no type)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "CONFIG_STATIC") {
+		t.Errorf("error names a good feature: %v", err)
 	}
 }
 

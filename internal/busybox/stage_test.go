@@ -7,16 +7,26 @@ import (
 	"testing"
 )
 
-// recorder is a Runner that answers the scan and the epoch, records every
-// step, and fails the read of the .config (a lazy runner's deferred
-// failure), so the order of the steps up to there is visible.
-type recorder struct{ steps []string }
+// recorder is a Runner that answers the scan (the synthetic one plus a
+// bool definition of every feature but those in dropped) and the epoch,
+// records every step, and fails the read of the .config (a lazy runner's
+// deferred failure), so the order of the steps up to there is visible.
+type recorder struct {
+	steps   []string
+	dropped []string
+}
 
 func (r *recorder) Output(argv []string) (string, error) {
 	r.steps = append(r.steps, "output "+argv[0])
 	switch {
 	case slices.Equal(argv, SourceLinesArgs()):
-		return scan, nil
+		out := scan
+		for _, sym := range AllnoFeatures {
+			if !slices.Contains(r.dropped, sym) {
+				out += "Config.in:config " + sym + "\nConfig.in:\tbool \"" + sym + "\"\n"
+			}
+		}
+		return out, nil
 	case slices.Equal(argv, EpochArgs()):
 		return "1727386272\n", nil
 	}
@@ -76,6 +86,23 @@ func TestConfigureRefusesAnUnknownApplet(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 	if len(r.steps) != 1 {
+		t.Errorf("steps after the refusal: %v", r.steps)
+	}
+}
+
+// A feature the source no longer defines stops the stage before anything
+// is written, naming it.
+func TestConfigureRefusesAVanishedFeature(t *testing.T) {
+	list, err := ParseList("test\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := AllnoFeatures[len(AllnoFeatures)-1]
+	r := &recorder{dropped: []string{gone}}
+	if _, err := Configure(r, list, AllnoconfigPlus); err == nil || !strings.Contains(err.Error(), "CONFIG_"+gone) {
+		t.Fatalf("err %v, want one naming CONFIG_%s", err, gone)
+	}
+	if len(r.steps) != 2 {
 		t.Errorf("steps after the refusal: %v", r.steps)
 	}
 }
