@@ -267,6 +267,7 @@ func bbLeftOut() []bbCheck {
 		{"left out: tar xJ", "tar xJf /tmp/none.txz; echo rc=$?", false, bbContains("unrecognized option: J", "rc=1")},
 		{"left out: tar xj", "tar xjf /tmp/none.tbz; echo rc=$?", false, bbContains("unrecognized option: j", "rc=1")},
 		{"left out: wget https", "wget -O- https://127.0.0.1:9/; echo rc=$?", false, bbContains("not an http or ftp url", "rc=1")},
+		{"left out: job control", "fg; echo rc=$?", false, bbContains("fg: not found", "rc=127")},
 	}
 }
 

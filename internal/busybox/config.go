@@ -111,6 +111,16 @@ var AllnoFeatures = []string{
 	"MONOTONIC_SYSCALL", "IOCTL_HEX2STR_ERROR", "FEATURE_SKIP_ROOTFS",
 }
 
+// LeftOutFeatures are features upstream's defaults have that the list
+// leaves out on purpose, the biggest first: docs/BUSYBOX.md gives each
+// one's cost and reason, tests/busybox_test.go checks the behaviours are
+// absent, and tests/perf/busybox-costs.sh measures what each would add.
+var LeftOutFeatures = []string{
+	"FEATURE_AWK_LIBM", "FEATURE_WGET_HTTPS", "FEATURE_VERBOSE_USAGE",
+	"FEATURE_SEAMLESS_XZ", "FEATURE_SEAMLESS_BZ2", "ASH_JOB_CONTROL",
+	"FEATURE_IP_TUNNEL", "FEATURE_WGET_STATUSBAR", "FEATURE_LS_COLOR",
+}
+
 // CheckFeatures fails unless every symbol of features is a bool the
 // source defines, naming each one that is not: an upgrade that renames,
 // removes or retypes a feature must fail the build, not lose it.

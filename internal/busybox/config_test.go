@@ -1,6 +1,7 @@
 package busybox
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -174,5 +175,14 @@ func TestCheckConfig(t *testing.T) {
 	err = CheckConfig(good, AllnoconfigPlus, ix, sel)
 	if err == nil || !strings.Contains(err.Error(), "listed features dropped") || !strings.Contains(err.Error(), "CONFIG_"+AllnoFeatures[0]) {
 		t.Errorf("dropped features not reported: %v", err)
+	}
+}
+
+// A feature is either on the list or left out on purpose, not both.
+func TestFeatureListsAreDisjoint(t *testing.T) {
+	for _, sym := range LeftOutFeatures {
+		if slices.Contains(AllnoFeatures, sym) {
+			t.Errorf("%s is in AllnoFeatures and LeftOutFeatures", sym)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 // report.json document.
 var Tables = map[string]func(map[string]any) (string, error){
 	"sizes":            SizeTable,
+	"flash":            FlashTable,
 	"busybox-strategy": BusyboxStrategyTable,
 	"price-list":       PriceTable,
 	"tailnet-check":    TailnetTable,
@@ -82,6 +83,41 @@ func SizeTable(doc map[string]any) (string, error) {
 				return "", fmt.Errorf("report: %s has no %s", arch, c.key)
 			}
 			b.WriteString(" " + Thousands(int64(v)) + " |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String(), nil
+}
+
+// FlashTable is the README's summary per platform: the root filesystem
+// RouterOS extracts onto the router's flash, the download, and BusyBox's
+// share, in bytes and decimal MB. Partial reports are errors, as for
+// SizeTable.
+func FlashTable(doc map[string]any) (string, error) {
+	arches, _ := doc["arches"].(map[string]any)
+	if len(arches) == 0 {
+		return "", fmt.Errorf("report has no arches")
+	}
+	names := map[string]string{}
+	for _, a := range platform.All() {
+		names[a.Dir] = a.Name
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Tailscale %v, BusyBox %v.\n\n", doc["tailscale_version"], doc["busybox_version"])
+	b.WriteString("| Platform | On flash (root filesystem) | Download (gzip'd layers) | BusyBox (UPX) |\n|---|---:|---:|---:|\n")
+	for _, arch := range ordered(arches) {
+		row, _ := arches[arch].(map[string]any)
+		name := names[arch]
+		if name == "" {
+			name = arch
+		}
+		b.WriteString("| " + name + " |")
+		for _, k := range []string{"rootfs_bytes", "image_gzip_bytes", "busybox_bytes"} {
+			v, ok := row[k].(float64)
+			if !ok {
+				return "", fmt.Errorf("report: %s has no %s", arch, k)
+			}
+			fmt.Fprintf(&b, " %.2f MB (%s B) |", v/1e6, Thousands(int64(v)))
 		}
 		b.WriteString("\n")
 	}

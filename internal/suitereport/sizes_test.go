@@ -29,6 +29,30 @@ func TestSizeTable(t *testing.T) {
 	}
 }
 
+func TestFlashTable(t *testing.T) {
+	got, err := FlashTable(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if lines[0] != "Tailscale 1.104.5, BusyBox 1.37.0." || len(lines) != 7 {
+		t.Fatalf("table:\n%s", got)
+	}
+	// amd64: rootfs 15,003,808/4 + 500,000; gzip + 400,000; BusyBox 300,000.
+	if want := "| amd64 | 4.25 MB (4,250,952 B) | 4.15 MB (4,150,952 B) | 0.30 MB (300,000 B) |"; lines[4] != want {
+		t.Errorf("amd64 row %q, want %q", lines[4], want)
+	}
+	// Rows name platforms as --arch does.
+	if !strings.HasPrefix(lines[5], "| arm64 |") || !strings.HasPrefix(lines[6], "| arm/v7 |") {
+		t.Errorf("rows:\n%s", got)
+	}
+	doc := sample()
+	delete(doc["arches"].(map[string]any)["arm64"].(map[string]any), "busybox_bytes")
+	if _, err := FlashTable(doc); err == nil || !strings.Contains(err.Error(), "arm64 has no busybox_bytes") {
+		t.Errorf("partial report: %v", err)
+	}
+}
+
 func TestSizeTableRejectsPartialReports(t *testing.T) {
 	doc := sample()
 	delete(doc["arches"].(map[string]any)["arm64"].(map[string]any), "rootfs_bytes")

@@ -3,7 +3,7 @@
 // docs/ are generated, not typed:
 //
 //	ARTIFACTS_DIR=$PWD/artifacts bash tests/run-all.sh
-//	go run ./tests/sizetable -report artifacts/report.json docs/DESIGN.md docs/BUSYBOX.md
+//	go run ./tests/sizetable -report artifacts/report.json README.md docs/DESIGN.md docs/BUSYBOX.md
 package main
 
 import (
@@ -20,7 +20,7 @@ func main() {
 	flag.Parse()
 	docs := flag.Args()
 	if len(docs) == 0 {
-		docs = []string{"docs/DESIGN.md", "docs/BUSYBOX.md"}
+		docs = []string{"README.md", "docs/DESIGN.md", "docs/BUSYBOX.md"}
 	}
 	for _, d := range docs {
 		if err := run(*reportPath, d); err != nil {
