@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"dagger/mikrotik-tailscale/internal/busybox"
+	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
 )
 
@@ -20,6 +21,8 @@ import (
 //
 //	ARTIFACTS_DIR=$PWD/artifacts go test -tags measure -run TestBusyboxConfigStrategies -v ./tests
 func TestBusyboxConfigStrategies(t *testing.T) {
+	// The table's header names the version, also when this runs alone.
+	mergeReport(t, map[string]any{"busybox_version": pins.BusyBoxVersion})
 	for _, a := range platform.All() {
 		t.Run(a.Dir, func(t *testing.T) {
 			sizes := map[string]any{}

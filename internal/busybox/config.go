@@ -65,10 +65,9 @@ var AllnoFeatures = []string{
 	"ASH_ALIAS", "ASH_ECHO", "ASH_PRINTF", "ASH_TEST",
 	"ASH_GETOPTS", "ASH_CMDCMD", "FEATURE_SH_MATH", "FEATURE_SH_MATH_64",
 	"FEATURE_EDITING", "FEATURE_TAB_COMPLETION", "FEATURE_REVERSE_SEARCH",
-	"FEATURE_SH_READ_FRAC", "FEATURE_SH_HISTFILESIZE", "FEATURE_SH_EMBEDDED_SCRIPTS",
+	"FEATURE_SH_READ_FRAC",
 	// DESKTOP: `free -m/-h`, `ps -o` (it replaces ps -w/-l), `find
-	// -and/-or/-not`, chmod -v, more date formats; the largest single
-	// feature kept
+	// -and/-or/-not`, chmod -v, more date formats
 	"DESKTOP",
 	// coreutils behaviour people rely on
 	"FEATURE_FANCY_ECHO", "FEATURE_FANCY_SLEEP", "FLOAT_DURATION", "FEATURE_FANCY_HEAD",
@@ -105,7 +104,7 @@ var AllnoFeatures = []string{
 	"FEATURE_WGET_LONG_OPTIONS", "FEATURE_WGET_TIMEOUT",
 	"FEATURE_NETSTAT_WIDE", "FEATURE_NETSTAT_PRG",
 	// libbb
-	"LONG_OPTS", "FEATURE_DEVPTS", "FEATURE_UTMP", "FEATURE_PIDFILE",
+	"LONG_OPTS",
 	"FEATURE_PREFER_IPV4_ADDRESS", "FEATURE_USE_SENDFILE",
 	"FEATURE_NON_POSIX_CP", "FEATURE_VERBOSE_CP_MESSAGE",
 	"MONOTONIC_SYSCALL", "IOCTL_HEX2STR_ERROR", "FEATURE_SKIP_ROOTFS",
@@ -121,12 +120,41 @@ var LeftOutFeatures = []string{
 	"FEATURE_IP_TUNNEL", "FEATURE_WGET_STATUSBAR", "FEATURE_LS_COLOR",
 }
 
-// CheckFeatures fails unless every symbol of features is a bool the
+// CheckFeatures fails unless every symbol the recipe names (Policy, and
+// for AllnoconfigPlus AllnoFeatures and LeftOutFeatures) is a bool the
 // source defines, naming each one that is not: an upgrade that renames,
-// removes or retypes a feature must fail the build, not lose it.
-func CheckFeatures(ix *Index, features []string) error {
+// removes or retypes one must fail the build, not silently lose a
+// behaviour or a rule.
+func CheckFeatures(ix *Index, s Strategy) error {
+	policy := make([]string, len(Policy))
+	for i, p := range Policy {
+		policy[i] = p.Symbol
+	}
+	type list struct {
+		name string
+		syms []string
+	}
+	lists := []list{{"Policy", policy}}
+	if s == AllnoconfigPlus {
+		lists = append(lists, list{"AllnoFeatures", AllnoFeatures}, list{"LeftOutFeatures", LeftOutFeatures})
+	}
+	var msgs []string
+	for _, l := range lists {
+		if err := checkBools(ix, l.syms); err != nil {
+			msgs = append(msgs, fmt.Sprintf("internal/busybox %s: %v", l.name, err))
+		}
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("busybox: %s", strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// checkBools names every symbol of syms that is not a bool the source
+// defines.
+func checkBools(ix *Index, syms []string) error {
 	var missing, retyped []string
-	for _, sym := range features {
+	for _, sym := range syms {
 		switch t := ix.Type(sym); {
 		case !ix.Defines(sym):
 			missing = append(missing, "CONFIG_"+sym)
@@ -142,7 +170,7 @@ func CheckFeatures(ix *Index, features []string) error {
 		msgs = append(msgs, "not a bool any more: "+strings.Join(retyped, ", "))
 	}
 	if len(msgs) > 0 {
-		return fmt.Errorf("busybox feature list (internal/busybox AllnoFeatures): %s", strings.Join(msgs, "; "))
+		return fmt.Errorf("%s", strings.Join(msgs, "; "))
 	}
 	return nil
 }

@@ -98,14 +98,14 @@ func TestParseSourceReadsTypes(t *testing.T) {
 	}
 }
 
-func TestCheckFeatures(t *testing.T) {
+func TestCheckBools(t *testing.T) {
 	ix := mustIndex(t)
-	if err := CheckFeatures(ix, []string{"STATIC", "FEATURE_IPV6"}); err != nil {
+	if err := checkBools(ix, []string{"STATIC", "FEATURE_IPV6"}); err != nil {
 		t.Errorf("bools rejected: %v", err)
 	}
-	err := CheckFeatures(ix, []string{"STATIC", "FEATURE_GONE", "FEATURE_EDITING_HISTORY", "TEST1"})
+	err := checkBools(ix, []string{"STATIC", "FEATURE_GONE", "FEATURE_EDITING_HISTORY", "TEST1"})
 	if err == nil {
-		t.Fatal("a missing and a retyped feature accepted")
+		t.Fatal("a missing and a retyped symbol accepted")
 	}
 	for _, want := range []string{
 		"not defined by this BusyBox source (renamed or removed upstream?): CONFIG_FEATURE_GONE;",
@@ -116,7 +116,7 @@ func TestCheckFeatures(t *testing.T) {
 		}
 	}
 	if strings.Contains(err.Error(), "CONFIG_STATIC") {
-		t.Errorf("error names a good feature: %v", err)
+		t.Errorf("error names a good symbol: %v", err)
 	}
 }
 

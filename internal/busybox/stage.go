@@ -50,10 +50,8 @@ func Configure(r Runner, list []Entry, s Strategy) (Configured, error) {
 	if err != nil {
 		return Configured{}, err
 	}
-	if s == AllnoconfigPlus {
-		if err := CheckFeatures(ix, AllnoFeatures); err != nil {
-			return Configured{}, err
-		}
+	if err := CheckFeatures(ix, s); err != nil {
+		return Configured{}, err
 	}
 	fragment, err := Fragment(s, ix, sel)
 	if err != nil {

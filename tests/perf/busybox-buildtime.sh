@@ -25,6 +25,7 @@ MIRROR=http://deb.debian.org/debian
 SRC_PKG=busybox=1:1.37.0-6   # Debian's orig tarball == upstream 1.37.0
 SRC_SHA=3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4
 TARBALL=$WORK/src/busybox_1.37.0.orig.tar.bz2
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$WORK/src" "$WORK/log"
 
 # Artifact dir -> Debian arch, GNU triplet, musl wrapper triplet, qemu binfmt.
@@ -98,6 +99,8 @@ done
 # Fresh source tree in $1 with the shipped .config, as the recipe does.
 fresh_src() {
   rm -rf "$1"; mkdir -p "$1"; tar -xjf "$TARBALL" -C "$1"
+  # The project's own applets go where busybox.OwnApplets puts them.
+  cp "$REPO"/internal/busybox/applets/*.c "$1/busybox-1.37.0/miscutils/"
   cp "$CFG_DIR/$2/busybox.config" "$1/busybox-1.37.0/.config"
 }
 bbenv() { echo "SOURCE_DATE_EPOCH=$(stat -c %Y "$1/Makefile") TZ=UTC LC_ALL=C"; }
