@@ -162,17 +162,20 @@ func checkBools(ix *Index, syms []string) error {
 			retyped = append(retyped, fmt.Sprintf("CONFIG_%s (%s)", sym, orNone(t)))
 		}
 	}
-	var msgs []string
-	if len(missing) > 0 {
-		msgs = append(msgs, "not defined by this BusyBox source (renamed or removed upstream?): "+strings.Join(missing, ", "))
-	}
-	if len(retyped) > 0 {
-		msgs = append(msgs, "not a bool any more: "+strings.Join(retyped, ", "))
-	}
+	msgs := problem(nil, "not defined by this BusyBox source (renamed or removed upstream?)", missing)
+	msgs = problem(msgs, "not a bool any more", retyped)
 	if len(msgs) > 0 {
 		return fmt.Errorf("%s", strings.Join(msgs, "; "))
 	}
 	return nil
+}
+
+// problem adds "what: item, item" to msgs when there are items.
+func problem(msgs []string, what string, items []string) []string {
+	if len(items) == 0 {
+		return msgs
+	}
+	return append(msgs, what+": "+strings.Join(items, ", "))
 }
 
 func orNone(t string) string {
@@ -327,16 +330,9 @@ func CheckConfig(final string, s Strategy, ix *Index, sel Selection) error {
 		}
 	}
 	sort.Strings(extra)
-	var msgs []string
-	if len(dropped) > 0 {
-		msgs = append(msgs, "listed applets dropped by kconfig (unmet dependencies?): "+strings.Join(dropped, ", "))
-	}
-	if len(extra) > 0 {
-		msgs = append(msgs, "applets enabled but not listed: "+strings.Join(extra, ", "))
-	}
-	if len(features) > 0 {
-		msgs = append(msgs, "listed features dropped by kconfig (unknown or unmet dependencies): "+strings.Join(features, ", "))
-	}
+	msgs := problem(nil, "listed applets dropped by kconfig (unmet dependencies?)", dropped)
+	msgs = problem(msgs, "applets enabled but not listed", extra)
+	msgs = problem(msgs, "listed features dropped by kconfig (unknown or unmet dependencies)", features)
 	msgs = append(msgs, policy...)
 	if len(msgs) > 0 {
 		return fmt.Errorf("busybox .config: %s", strings.Join(msgs, "; "))
