@@ -24,8 +24,8 @@ var bbSrc = path.Join(bbWork, busybox.SrcDir(pins.BusyBoxVersion))
 //
 // Exactly the applets of busybox-applets.config with the reviewed
 // feature list (docs/BUSYBOX.md), cross-compiled on the engine's own
-// platform (no emulation) and packed with UPX. Returns a directory with bin/busybox
-// and one symlink bin/<applet> -> busybox per applet.
+// platform (no emulation) and packed with UPX. Returns a directory with
+// bin/busybox and one symlink bin/<applet> -> busybox per applet.
 func (m *MikrotikTailscale) Busybox(
 	ctx context.Context,
 	// Target platform, as for build --arch (e.g. arm64, arm/v7).

@@ -79,7 +79,7 @@ func ParseSource(out string) (*Index, error) {
 			if m == nil {
 				return nil, fmt.Errorf("unexpected line in source scan output: %q", line)
 			}
-			// Help text and C code may look like a type line; only the
+			// A help text line may look like a type line; only the
 			// first one after a definition is its type.
 			if sym := untyped[file]; sym != "" {
 				if _, seen := ix.types[sym]; !seen {

@@ -8,9 +8,10 @@ import (
 )
 
 // recorder is a Runner that answers the scan (the synthetic one plus a
-// bool definition of every symbol the recipe names but those in dropped) and the epoch,
-// records every step, and fails the read of the .config (a lazy runner's
-// deferred failure), so the order of the steps up to there is visible.
+// bool definition of every symbol the recipe names but those in dropped)
+// and the epoch, records every step, and fails the read of the .config (a
+// lazy runner's deferred failure), so the order of the steps up to there
+// is visible.
 type recorder struct {
 	steps   []string
 	dropped []string
