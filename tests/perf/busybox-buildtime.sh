@@ -22,21 +22,9 @@ CFG_DIR=$(realpath "${1:-${ARTIFACTS_DIR:-./artifacts}}")
 ROUNDS=${ROUNDS:-3} ARCHES=${ARCHES:-"arm64 armv7 armv5"} JOBS=${JOBS:-2}
 WORK=${WORK:-/var/tmp/bb-buildtime}; OUT=${OUT:-$WORK/busybox-buildtime.json}
 MIRROR=http://deb.debian.org/debian
-SRC_PKG=busybox=1:1.37.0-6   # Debian's orig tarball == upstream 1.37.0
-SRC_SHA=3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4
-TARBALL=$WORK/src/busybox_1.37.0.orig.tar.bz2
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/tests/perf/busybox-source.sh"
 mkdir -p "$WORK/src" "$WORK/log"
-
-# Artifact dir -> Debian arch, GNU triplet, musl wrapper triplet, qemu binfmt.
-archinfo() {
-  case $1 in
-    arm64) echo arm64 aarch64-linux-gnu aarch64-linux-musl aarch64 ;;
-    armv7) echo armhf arm-linux-gnueabihf arm-linux-musleabihf arm ;;
-    armv5) echo armel arm-linux-gnueabi arm-linux-musleabi arm ;;
-    *) echo "unknown arch $1" >&2; return 1 ;;
-  esac
-}
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 now() { echo "$EPOCHREALTIME"; }
@@ -72,8 +60,7 @@ in_chroot() {
 # Tools, source tarball (checked against the pin).
 command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
 command -v qemu-aarch64-static >/dev/null || apt-get install -y -qq qemu-user-static >/dev/null
-if [ ! -f "$TARBALL" ]; then (cd "$WORK/src" && apt-get source --download-only -qq "$SRC_PKG"); fi
-echo "$SRC_SHA  $TARBALL" | sha256sum -c --quiet
+fetch_tarball "$WORK/src"
 
 # One Debian bookworm chroot per target arch, cached: debootstrap's first
 # stage on the host, the second stage (dpkg, running arm code) under qemu.
@@ -96,13 +83,6 @@ for a in $ARCHES; do
   SETUP[$a]=$(since "$t"); echo "${SETUP[$a]}" >"$root/.ready"
 done
 
-# Fresh source tree in $1 with the shipped .config, as the recipe does.
-fresh_src() {
-  rm -rf "$1"; mkdir -p "$1"; tar -xjf "$TARBALL" -C "$1"
-  # The project's own applets go where busybox.OwnApplets puts them.
-  cp "$REPO"/internal/busybox/applets/*.c "$1/busybox-1.37.0/miscutils/"
-  cp "$CFG_DIR/$2/busybox.config" "$1/busybox-1.37.0/.config"
-}
 bbenv() { echo "SOURCE_DATE_EPOCH=$(stat -c %Y "$1/Makefile") TZ=UTC LC_ALL=C"; }
 
 # Each build appends one JSON object to $ROWS and prints its make time.
@@ -116,8 +96,8 @@ record() { # arch round kind oldconfig_s make_s load_before load_after applets
 cross() { # arch round
   read -r deb gnu musl qemu < <(archinfo "$1")
   local dir=$WORK/cross-$1 hdr=$WORK/cross-$1/hdr src l0 t oc mk
-  fresh_src "$dir" "$1"; src=$dir/busybox-1.37.0
-  mkdir -p "$hdr"; for d in asm asm-generic linux mtd; do ln -sfn "/usr/$gnu/include/$d" "$hdr/$d"; done
+  fresh_src "$dir" "$CFG_DIR/$1/busybox.config"; src=$dir/busybox-1.37.0
+  cross_headers "$gnu" "$hdr"
   l0=$(load); t=$(now)
   (cd "$src" && env -i PATH="$PATH" HOME=/root $(bbenv "$src") make oldconfig </dev/null) >"$WORK/log/cross-$1.log" 2>&1
   oc=$(since "$t"); t=$(now)
@@ -130,7 +110,7 @@ cross() { # arch round
 emulated() { # arch round
   read -r deb _ _ qemu < <(archinfo "$1")
   local root=$WORK/chroot-$deb src l0 t oc mk
-  fresh_src "$root/build/src" "$1"; src=/build/src/busybox-1.37.0
+  fresh_src "$root/build/src" "$CFG_DIR/$1/busybox.config"; src=/build/src/busybox-1.37.0
   l0=$(load); t=$(now)
   in_chroot "$qemu" "$root" "cd $src && env $(bbenv "$root$src") make oldconfig </dev/null" >"$WORK/log/emulated-$1.log" 2>&1
   oc=$(since "$t"); t=$(now)

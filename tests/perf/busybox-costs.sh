@@ -20,27 +20,15 @@
 set -euo pipefail
 ART=$(realpath "${ARTIFACTS_DIR:-./artifacts}")
 ARCH=${ARCH:-arm64} WORK=${WORK:-/var/tmp/bb-costs} JOBS=${JOBS:-2}
-SRC_PKG=busybox=1:1.37.0-6   # Debian's orig tarball == upstream 1.37.0
-SRC_SHA=3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4
-TARBALL=$WORK/busybox_1.37.0.orig.tar.bz2
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-case $ARCH in
-  arm64) gnu=aarch64-linux-gnu musl=aarch64-linux-musl ;;
-  armv7) gnu=arm-linux-gnueabihf musl=arm-linux-musleabihf ;;
-  armv5) gnu=arm-linux-gnueabi musl=arm-linux-musleabi ;;
-  *) echo "unknown ARCH $ARCH (arm64, armv7, armv5)" >&2; exit 1 ;;
-esac
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/tests/perf/busybox-source.sh"
+info=$(archinfo "$ARCH"); read -r _ gnu musl _ <<<"$info"
 shipped=$ART/$ARCH/busybox
 [ -f "$ART/$ARCH/busybox.config" ] && [ -f "$shipped" ] || { echo "no $ART/$ARCH/busybox{,.config}: run TestBusyboxBuild there first" >&2; exit 1; }
-mkdir -p "$WORK"
-if [ ! -f "$TARBALL" ]; then (cd "$WORK" && apt-get source --download-only -qq "$SRC_PKG"); fi
-echo "$SRC_SHA  $TARBALL" | sha256sum -c --quiet
-rm -rf "$WORK/src" "$WORK/hdr"; mkdir -p "$WORK/src" "$WORK/hdr"
-tar -xjf "$TARBALL" -C "$WORK/src"; cd "$WORK/src/busybox-1.37.0"
-# The project's own applets go where busybox.OwnApplets puts them.
-cp "$repo"/internal/busybox/applets/*.c miscutils/
-for d in asm asm-generic linux mtd; do ln -sfn "/usr/$gnu/include/$d" "$WORK/hdr/$d"; done
-cp "$ART/$ARCH/busybox.config" .config; cp .config shipped.config
+fetch_tarball "$WORK"
+rm -rf "$WORK/hdr"; cross_headers "$gnu" "$WORK/hdr"
+fresh_src "$WORK/src" "$ART/$ARCH/busybox.config"; cd "$WORK/src/busybox-1.37.0"
+cp .config shipped.config
 mk() { env -i PATH="$PATH" HOME=/root SOURCE_DATE_EPOCH="$(stat -c %Y Makefile)" TZ=UTC LC_ALL=C "$@"; }
 build() {
   mk make oldconfig </dev/null >/dev/null
@@ -50,13 +38,13 @@ build() {
 }
 syms=("$@")
 if [ ${#syms[@]} = 0 ]; then
-  for s in $(sed -n '/^var AllnoFeatures/,/^}/p' "$repo/internal/busybox/config.go" | grep -o '"[A-Z0-9_]*"' | tr -d '"'); do
+  for s in $(sed -n '/^var AllnoFeatures/,/^}/p' "$REPO/internal/busybox/config.go" | grep -o '"[A-Z0-9_]*"' | tr -d '"'); do
     grep -q "^CONFIG_$s=y" shipped.config && syms+=("-$s")
   done
-  for s in $(sed -n '/^var LeftOutFeatures/,/^}/p' "$repo/internal/busybox/config.go" | grep -o '"[A-Z0-9_]*"' | tr -d '"'); do
+  for s in $(sed -n '/^var LeftOutFeatures/,/^}/p' "$REPO/internal/busybox/config.go" | grep -o '"[A-Z0-9_]*"' | tr -d '"'); do
     syms+=("+$s")
   done
-  for a in $(sed -n 's/^# left out: //p' "$repo/busybox-applets.config" | grep -oE '(^|, )[a-z0-9]+ \(' | tr -d ' ,('); do
+  for a in $(sed -n 's/^# left out: //p' "$REPO/busybox-applets.config" | grep -oE '(^|, )[a-z0-9]+ \(' | tr -d ' ,('); do
     s=$(grep -lE "^//applet:.*APPLET[A-Z_]*\($a," */*.c */*/*.c | head -n 1 | xargs grep -hoE "^//applet:IF_[A-Z0-9_]+\(+APPLET[A-Z_]*\($a," | sed -E 's/^\/\/applet:IF_([A-Z0-9_]+)\(.*/\1/')
     syms+=("+$s")
   done
