@@ -78,9 +78,9 @@ func SizeTable(doc map[string]any) (string, error) {
 		row, _ := arches[arch].(map[string]any)
 		b.WriteString("| " + arch + " |")
 		for _, c := range cols {
-			v, ok := row[c.key].(float64)
-			if !ok {
-				return "", fmt.Errorf("report: %s has no %s", arch, c.key)
+			v, err := number(row, arch, c.key)
+			if err != nil {
+				return "", err
 			}
 			b.WriteString(" " + Thousands(int64(v)) + " |")
 		}
@@ -113,15 +113,25 @@ func FlashTable(doc map[string]any) (string, error) {
 		}
 		b.WriteString("| " + name + " |")
 		for _, k := range []string{"rootfs_bytes", "image_gzip_bytes", "busybox_bytes"} {
-			v, ok := row[k].(float64)
-			if !ok {
-				return "", fmt.Errorf("report: %s has no %s", arch, k)
+			v, err := number(row, arch, k)
+			if err != nil {
+				return "", err
 			}
 			fmt.Fprintf(&b, " %.2f MB (%s B) |", v/1e6, Thousands(int64(v)))
 		}
 		b.WriteString("\n")
 	}
 	return b.String(), nil
+}
+
+// number is key of arch's report row; a missing one is an error, so a
+// partial report never renders as a table with holes.
+func number(row map[string]any, arch, key string) (float64, error) {
+	v, ok := row[key].(float64)
+	if !ok {
+		return 0, fmt.Errorf("report: %s has no %s", arch, key)
+	}
+	return v, nil
 }
 
 func ordered(arches map[string]any) []string {
