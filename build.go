@@ -119,7 +119,8 @@ func (m *MikrotikTailscale) image(ctx context.Context, spec imageSpec, rv review
 	for k, v := range layout.Labels(meta) {
 		ctr = ctr.WithLabel(k, v)
 	}
-	return ctr.WithEntrypoint(layout.Entrypoint()).WithDefaultArgs(layout.Cmd()), nil
+	// No Cmd: the start script gives tailscaled its flags (layout.DaemonFlags).
+	return ctr.WithEntrypoint(layout.Entrypoint()), nil
 }
 
 // layerDirectory turns one layer of the recipe into a directory that is

@@ -96,7 +96,7 @@ func (m *MikrotikTailscale) goBuilder() *dagger.Container {
 
 // tailscaleSource fetches the pinned Tailscale module through the module
 // proxy (the go command verifies it against the checksum database), copies
-// it to a writable directory, and refuses a builder Go other than the
+// it to a writable directory, adds the recipe's own files, and refuses a builder Go other than the
 // pinned one or older than Tailscale requires.
 func (m *MikrotikTailscale) tailscaleSource(ctx context.Context) (*dagger.Container, error) {
 	dl := m.goBuilder().
@@ -115,6 +115,9 @@ func (m *MikrotikTailscale) tailscaleSource(ctx context.Context) (*dagger.Contai
 		WithExec([]string{"cp", "-R", mod.Dir, tsSrc}).
 		WithExec([]string{"chmod", "-R", "u+w", tsSrc}).
 		WithWorkdir(tsSrc)
+	for _, f := range tsbuild.AddedFiles() {
+		src = src.WithNewFile(tsSrc+"/"+f.Path, f.Content)
+	}
 	gomod, err := src.File("go.mod").Contents(ctx)
 	if err != nil {
 		return nil, err

@@ -124,7 +124,7 @@ func veth(t *testing.T, a nsHost, aName string, aAddrs []string, b nsHost, bName
 // node is one container: the image's rootfs in a chroot, in fresh user,
 // mount, pid and network namespaces (the user namespace owns the network
 // namespace, so tailscaled as its root has CAP_NET_ADMIN there), started
-// through the image's entrypoint and Cmd, with a tmpfs socket dir.
+// through the image's entrypoint, with a tmpfs socket dir.
 type node struct {
 	name string
 	arch platform.Arch
@@ -174,7 +174,7 @@ func (n *node) start(t *testing.T) {
 	for _, e := range n.env { // as a runtime passes them: any byte in a value
 		env = append(env, bbQuote(e))
 	}
-	argv := append(layout.Entrypoint(), layout.Cmd()...)
+	argv := layout.Entrypoint()
 	lines = append(lines, `exec `+strings.Join(env, " ")+` "$(command -v chroot)" "$1" `+strings.Join(argv, " "))
 	logf, err := os.OpenFile(n.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -89,8 +89,8 @@ func buildTailscaleStage(t *testing.T) *tailscaleStage {
 }
 
 // fetchTailscale downloads the pinned module through the proxy (verified by
-// the checksum database) and copies it to a writable directory, as the
-// pipeline does.
+// the checksum database), copies it to a writable directory and adds the
+// recipe's own files, as the pipeline does.
 func fetchTailscale(t testing.TB, name string) string {
 	out := mustRun(t, "", goEnv(), 10*time.Minute, tsbuild.ModDownloadArgs(pins.TailscaleModule, pins.TailscaleVersion)...)
 	mod, err := tsbuild.ParseModDownload([]byte(out))
@@ -101,6 +101,11 @@ func fetchTailscale(t testing.TB, name string) string {
 	os.RemoveAll(src)
 	mustRun(t, "", nil, time.Minute, "cp", "-R", mod.Dir, src)
 	mustRun(t, "", nil, time.Minute, "chmod", "-R", "u+w", src)
+	for _, f := range tsbuild.AddedFiles() {
+		if err := os.WriteFile(filepath.Join(src, f.Path), []byte(f.Content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return src
 }
 

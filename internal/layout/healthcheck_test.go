@@ -37,8 +37,8 @@ func TestHealthCheckProbe(t *testing.T) {
 	if def == nil || def[1] != Socket {
 		t.Errorf("%s's default socket %v, want %s", name, def, Socket)
 	}
-	if !slices.Contains(Cmd(), "--socket="+Socket) {
-		t.Errorf("Cmd %v does not start tailscaled on %s", Cmd(), Socket)
+	if !slices.Contains(DaemonFlags(), "--socket="+Socket) {
+		t.Errorf("DaemonFlags %v do not start tailscaled on %s", DaemonFlags(), Socket)
 	}
 	if !strings.Contains(c, "(default "+Socket+")") {
 		t.Errorf("%s's usage does not name %s", name, Socket)

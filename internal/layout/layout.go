@@ -173,20 +173,35 @@ func dir(p string) Entry { return Entry{Path: p, Kind: Dir, Mode: 0o755} }
 // sent only until tailscaled.state holds a login (TS_AUTH_ONCE=false: on
 // every start).
 //
+// It starts tailscaled with DaemonFlags whatever the runtime passes
+// (RuntimeStarts), so the image's Cmd is empty.
+var StartScript = strings.NewReplacer(
+	"@START@", "/"+Start,
+	"@PATH@", strings.TrimPrefix(Env()[0], "PATH="),
+	"@DAEMON_FLAGS@", strings.Join(DaemonFlags(), " "),
+).Replace(startTemplate)
+
 //go:embed start.sh
-var StartScript string
+var startTemplate string
 
 // EnvConfigFile is where StartScript writes the config it makes from the
 // environment: the socket directory, a tmpfs on the router.
 const EnvConfigFile = "/" + SocketDir + "/env.json"
 
-// Entrypoint runs StartScript; Cmd holds tailscaled's flags so a router
-// can override them (RouterOS container cmd=) without losing forwarding.
+// Entrypoint runs StartScript. The containers the RouterOS scripts and
+// docs/USAGE.md add name it too (entrypoint=RouterEntrypoint): RouterOS
+// 7.22+ may not read a FROM-scratch image's Entrypoint.
 func Entrypoint() []string { return []string{"/" + Start} }
 
-// Cmd are tailscaled's default flags: state on the persistent mount, the
-// socket on tmpfs, no log upload, and the optional headless config file.
-func Cmd() []string {
+// RouterEntrypoint is the entrypoint= value of every container the
+// RouterOS scripts and docs/USAGE.md add.
+const RouterEntrypoint = "/" + Start
+
+// DaemonFlags are tailscaled's flags, given by StartScript: state on the
+// persistent mount, the socket on tmpfs, no log upload, and the optional
+// headless config file. Arguments the runtime passes come after them
+// (the last of a flag wins), then TS_TAILSCALED_EXTRA_ARGS.
+func DaemonFlags() []string {
 	return []string{
 		"--statedir=/" + StateDir,
 		"--socket=" + Socket,
@@ -194,6 +209,39 @@ func Cmd() []string {
 		"--config=optional:" + ConfigFile,
 	}
 }
+
+// Daemon is the path StartScript execs: the argv[0] link that makes the
+// combined binary tailscaled.
+const Daemon = "/" + BinDir + "/tailscaled"
+
+// RuntimeStart is one way a runtime may start the container: the argv it
+// executes, and whether it applies the image's environment (Env).
+type RuntimeStart struct {
+	Name     string
+	Argv     []string
+	ImageEnv bool
+}
+
+// RuntimeStarts are the ways RouterOS is reported to start a container
+// (docs/USAGE.md, section 4): the image's Entrypoint (and empty Cmd) as up
+// to 7.21; the container's entrypoint= alone, image ignored, as 7.22+ may;
+// the image's Entrypoint with a cmd= naming the script (as other images'
+// docs tell owners); and each without the image's environment.
+func RuntimeStarts() []RuntimeStart {
+	var out []RuntimeStart
+	for _, s := range []RuntimeStart{
+		{Name: "image-entrypoint", Argv: Entrypoint()},
+		{Name: "router-entrypoint", Argv: []string{RouterEntrypoint}},
+		{Name: "image-entrypoint+router-cmd", Argv: append(Entrypoint(), RouterEntrypoint)},
+	} {
+		out = append(out, RuntimeStart{s.Name + "/image-env", s.Argv, true}, RuntimeStart{s.Name + "/no-env", s.Argv, false})
+	}
+	return out
+}
+
+// WantDaemonArgv is tailscaled's argv for every RuntimeStart, with no TS_*
+// variable set.
+func WantDaemonArgv() []string { return append([]string{Daemon}, DaemonFlags()...) }
 
 // Env is the image environment.
 func Env() []string {

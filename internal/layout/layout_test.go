@@ -108,8 +108,8 @@ func TestEntrypointAndEnv(t *testing.T) {
 	want := []string{"--statedir=/var/lib/tailscale",
 		"--socket=/var/run/tailscale/tailscaled.sock", "--no-logs-no-support",
 		"--config=optional:/var/lib/tailscale/tailscaled.json"}
-	if !slices.Equal(Cmd(), want) {
-		t.Fatalf("Cmd = %v", Cmd())
+	if !slices.Equal(DaemonFlags(), want) {
+		t.Fatalf("DaemonFlags = %v", DaemonFlags())
 	}
 	if !slices.Equal(Env(), []string{"PATH=/usr/local/bin:/bin"}) {
 		t.Fatalf("Env = %v", Env())
@@ -234,7 +234,7 @@ func TestStartScript(t *testing.T) {
 	if b, _ := os.ReadFile(fwd); strings.TrimSpace(string(b)) != "1" {
 		t.Errorf("ip_forward = %q, want 1", b)
 	}
-	if !strings.Contains(string(out), "cannot enable") || !strings.Contains(string(out), "daemon --flag a b") {
+	if !strings.Contains(string(out), "cannot enable") || !strings.Contains(string(out), "daemon "+strings.Join(DaemonFlags(), " ")+" --flag a b\n") {
 		t.Errorf("output %q", out)
 	}
 	// Private CAs: the state mount's extra-ca directory, unless the
@@ -246,6 +246,60 @@ func TestStartScript(t *testing.T) {
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "SSL_CERT_DIR=/mine"}
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "certdir=/mine\n") {
 		t.Errorf("a router's SSL_CERT_DIR was not kept: %v %q", err, out)
+	}
+}
+
+// Every way a runtime may start the container gives the daemon the same
+// arguments and PATH, with or without the image's environment; the
+// script's own path is dropped only as the first argument. (The host
+// suite checks tailscaled's real argv in each platform's rootfs.)
+func TestStartRuntimeStarts(t *testing.T) {
+	root := t.TempDir()
+	daemon := filepath.Join(root, "tailscaled")
+	if err := os.WriteFile(daemon, []byte("#!/bin/sh\necho \"path=$PATH\"\nfor a; do echo \"arg:$a\"; done\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := strings.NewReplacer("/proc/sys/", filepath.Join(root, "proc")+"/", "/usr/local/bin/tailscaled", daemon).Replace(StartScript)
+	run := func(env []string, args ...string) (string, []string) {
+		t.Helper()
+		cmd := exec.Command("/bin/sh", append([]string{"-c", script}, args...)...)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", args, err, out)
+		}
+		var path string
+		var argv []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if p, ok := strings.CutPrefix(l, "path="); ok {
+				path = p
+			} else if a, ok := strings.CutPrefix(l, "arg:"); ok {
+				argv = append(argv, a)
+			}
+		}
+		return path, argv
+	}
+	for _, s := range RuntimeStarts() {
+		env := []string{} // not nil: exec.Cmd would pass the test's own
+		if s.ImageEnv {
+			env = Env()
+		}
+		path, argv := run(env, s.Argv...)
+		if path != strings.TrimPrefix(Env()[0], "PATH=") || !slices.Equal(argv, DaemonFlags()) {
+			t.Errorf("%s: PATH %q, args %q; want %s, %q", s.Name, path, argv, Env()[0], DaemonFlags())
+		}
+	}
+	// Another PATH from the runtime gives way to the image's; the script's
+	// path later in the arguments is an argument like any other.
+	path, argv := run([]string{"PATH=/usr/sbin:/sbin"}, "/"+Start, "/"+Start, "--verbose=1", "/"+Start)
+	if path != strings.TrimPrefix(Env()[0], "PATH=") || !slices.Equal(argv, append(DaemonFlags(), "--verbose=1", "/"+Start)) {
+		t.Errorf("PATH %q, args %q", path, argv)
+	}
+	if !strings.Contains(script, "exec "+daemon+" "+strings.Join(DaemonFlags(), " ")+` "$@"`) {
+		t.Errorf("the script does not exec tailscaled with DaemonFlags first")
+	}
+	if strings.ContainsAny(strings.Join(DaemonFlags(), ""), " \t'\"$`\\*?[;&|<>()") {
+		t.Errorf("DaemonFlags %q need quoting in the script", DaemonFlags())
 	}
 }
 

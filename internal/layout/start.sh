@@ -1,6 +1,13 @@
 #!/bin/sh
 # Entrypoint: forwarding on, TS_* environment to tailscaled's config on
 # tmpfs, then tailscaled. docs/USAGE.md lists the variables.
+# It runs alike however the runtime starts it (RouterOS 7.22+ may ignore
+# the image's Entrypoint, Cmd and Env): tailscaled's flags are here, not in
+# Cmd; its own path as first argument (cmd= naming it beside the image's
+# Entrypoint) is dropped; PATH is the image's, which a shell started
+# without one cannot tell from its own default.
+[ "${1-}" != @START@ ] || shift
+export PATH=@PATH@
 : "${SSL_CERT_DIR:=/var/lib/tailscale/extra-ca}"
 export SSL_CERT_DIR
 for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding; do
@@ -114,6 +121,7 @@ if [ -n "$key$host$routes$server$dns$xa" ]; then
 	(umask 077 && printf '{%s}\n' "$c" >"$conf") || die "cannot write $conf"
 	[ ! -e /var/lib/tailscale/tailscaled.json ] || echo "start: configured from the environment; /var/lib/tailscale/tailscaled.json is not read" >&2
 fi
-# Split, not globbed (set -f); --config last, so the environment wins.
+# Split, not globbed (set -f); the arguments after the defaults and
+# --config last, so that each later flag wins.
 # shellcheck disable=SC2086
-exec /usr/local/bin/tailscaled "$@" $xd ${conf:+--config=$conf}
+exec /usr/local/bin/tailscaled @DAEMON_FLAGS@ "$@" $xd ${conf:+--config=$conf}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -17,6 +18,7 @@ type startRun struct {
 	out    string
 	err    error
 	args   []string       // the daemon's arguments
+	flags  []string       // DaemonFlags with the paths moved as the script's
 	config map[string]any // EnvConfigFile, nil if not written
 	mode   os.FileMode
 }
@@ -38,20 +40,21 @@ func runStart(t *testing.T, env map[string]string, state map[string]string) star
 	if err := os.WriteFile(daemon, []byte("#!/bin/sh\nfor a; do echo \"arg:$a\"; done\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	script := strings.NewReplacer(
+	moved := strings.NewReplacer(
 		"/proc/sys/net/ipv4/ip_forward", filepath.Join(root, "proc", "ip_forward"),
 		"/proc/sys/net/ipv6/conf/all/forwarding", filepath.Join(root, "proc", "forwarding"),
 		"/usr/local/bin/tailscaled", daemon,
 		"/"+SocketDir, filepath.Join(root, "run"),
 		"/"+StateDir, filepath.Join(root, "lib"),
-	).Replace(StartScript)
+	)
+	script := moved.Replace(StartScript)
 	cmd := exec.Command("sh", "-c", script, "start", "--statedir=/x")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	b, err := cmd.CombinedOutput()
-	r := startRun{out: string(b), err: err}
+	r := startRun{out: string(b), err: err, flags: strings.Fields(moved.Replace(strings.Join(DaemonFlags(), " ")))}
 	for _, l := range strings.Split(r.out, "\n") {
 		if a, ok := strings.CutPrefix(l, "arg:"); ok {
 			r.args = append(r.args, a)
@@ -95,8 +98,8 @@ func TestStartEnvConfig(t *testing.T) {
 	if r.mode != 0o600 {
 		t.Errorf("config mode %v, want 0600 (it holds the key)", r.mode)
 	}
-	if r.args[0] != "--statedir=/x" {
-		t.Errorf("the image's flags are not kept first: %q", r.args)
+	if !slices.Equal(r.args[:len(r.flags)], r.flags) || r.args[len(r.flags)] != "--statedir=/x" {
+		t.Errorf("not the script's flags, then the runtime's: %q", r.args)
 	}
 }
 
@@ -135,7 +138,7 @@ func TestStartWithoutEnv(t *testing.T) {
 	if r.err != nil || r.config != nil {
 		t.Fatalf("err %v, config %v\n%s", r.err, r.config, r.out)
 	}
-	if !reflect.DeepEqual(r.args, []string{"--statedir=/x", "--verbose=2"}) {
+	if !reflect.DeepEqual(r.args, append(r.flags, "--statedir=/x", "--verbose=2")) {
 		t.Errorf("args %q", r.args)
 	}
 }

@@ -29,7 +29,7 @@ const LogLines = 40
 // tailscaleVersion (e.g. "1.104.5").
 func Script(tailscaleVersion string) string {
 	var quoted []string
-	for _, a := range append(layout.Entrypoint(), layout.Cmd()...) {
+	for _, a := range layout.Entrypoint() {
 		quoted = append(quoted, shellQuote(a))
 	}
 	return fmt.Sprintf(`set -u

@@ -17,7 +17,7 @@ import (
 func TestScriptStartsTheEntrypointAndChecksVersion(t *testing.T) {
 	s := Script("1.104.5")
 	for _, want := range []string{
-		"'/usr/local/bin/start' '--statedir=/var/lib/tailscale'",
+		"'/usr/local/bin/start' >\"$log\"",
 		"sock=/var/run/tailscale/tailscaled.sock",
 		`[ "$v" = '1.104.5' ]`,
 		"tailscale set --advertise-routes=192.168.88.0/24 --advertise-exit-node",

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"dagger/mikrotik-tailscale/internal/daemonlog"
 	"dagger/mikrotik-tailscale/internal/platform"
 )
 
@@ -50,6 +51,20 @@ func ParseModDownload(out []byte) (ModDownload, error) {
 		return m, fmt.Errorf("go mod download %s@%s: no directory or checksum in output", m.Path, m.Version)
 	}
 	return m, nil
+}
+
+// AddedFile is a file of this project's that the recipe adds to the copy
+// of the Tailscale module before anything runs in it. No upstream file
+// is changed.
+type AddedFile struct {
+	Path    string // relative to the module root
+	Content string
+}
+
+// AddedFiles are the recipe's added files: the log verbosity filter that
+// logtail would otherwise provide (internal/daemonlog).
+func AddedFiles() []AddedFile {
+	return []AddedFile{{Path: daemonlog.File, Content: daemonlog.Source()}}
 }
 
 // FeatureListArgs prints every feature upstream knows at this version.
