@@ -1,8 +1,9 @@
 # First deployment of the Tailscale container on RouterOS 7.21 or later
-# (container package installed, /system/device-mode container=yes done).
-# Edit the names, addresses, disk (usb1) and registry below, and the
-# settings at the top of update-tailscale.rsc to match; copy both files to
-# the router, then run:  /import file-name=first-deploy.rsc
+# (container package installed). Edit the names, addresses, disk (usb1)
+# and registry below, and the settings at the top of update-tailscale.rsc
+# to match; copy both files to the router, then run:
+#   /import file-name=first-deploy.rsc
+# Sections 0 to 0c only read: when one of them stops, nothing has changed.
 # The container itself is created by update-tailscale, which records the
 # digest it deployed, so its first scheduled run pulls nothing.
 # It can be run again: what exists is kept as it is (it says so), and the
@@ -19,6 +20,39 @@
   :error ("needs RouterOS 7.21 or later, this router runs " . $ver . "; nothing changed")
 }
 :local kept do={ :put ($1 . " exists: kept as it is") }
+
+# 0b. Device mode: containers, fetch (the updater's registry check) and the
+#     scheduler (the run at boot, the updates) must be allowed; the "home"
+#     mode some routers ship in allows none of them. One command turns on
+#     what is missing; RouterOS then waits for a physical confirmation.
+:local on do={ :return (($1 = true) or ($1 = "yes") or ($1 = "true")) }
+:local dmOff ""
+:if (![$on [/system/device-mode get container]]) do={ :set dmOff ($dmOff . " container=yes") }
+:if (![$on [/system/device-mode get fetch]]) do={ :set dmOff ($dmOff . " fetch=yes") }
+:if (![$on [/system/device-mode get scheduler]]) do={ :set dmOff ($dmOff . " scheduler=yes") }
+:if ([:len $dmOff] > 0) do={
+  :error ("device-mode does not allow what the container needs; nothing changed. Run  /system/device-mode/update" . \
+    $dmOff . "  then, within 5 minutes, press the reset button briefly or power-cycle the router (a cold reboot), and import this file again")
+}
+
+# 0c. Router-wide container settings: registry-url and tmpdir apply to
+#     every container on this router. registry-url is set only where it is
+#     unset, already this registry, or nothing else uses it (no other
+#     container); tmpdir only where unset. Otherwise it stops here.
+:local registryUrl "https://gitea.example.com"
+:local tmpDir "usb1/tmp"
+:local curUrl [/container/config get registry-url]
+:local others 0
+:foreach c in=[/container/find] do={
+  :local n ([/container/get $c]->"name")
+  :if (($n != "tailscale") and ($n != "tailscale-next")) do={ :set others ($others + 1) }
+}
+:local setUrl (([:len $curUrl] = 0) or ($others = 0))
+:if ((!$setUrl) and ($curUrl != $registryUrl) and ($curUrl != ($registryUrl . "/"))) do={
+  :error ("/container/config registry-url is " . $curUrl . " and " . $others . " other container(s) may pull from it; " . \
+    "the updater needs " . $registryUrl . ". Nothing changed: point registry-url there yourself if they can follow " . \
+    "(/container/config set registry-url=" . $registryUrl . ") and import this file again, or add the image from a file (the end of this file)")
+}
 
 # 1. Network: a veth on its own bridge, NAT to the outside, and a route to
 #    the tailnet through the container.
@@ -68,8 +102,14 @@ $mounts
 :foreach k,v in=$env do={ :if ([:len $v] > 0) do={ $envAdd k=$k v=$v } }
 
 # 3. Registry: RouterOS pulls from registry-url; the image name carries no
-#    host (update-tailscale checks that this names its registry).
-/container/config set registry-url=https://gitea.example.com tmpdir=usb1/tmp
+#    host (update-tailscale checks that this names its registry). Section
+#    0c decided what may change.
+:if ($setUrl and ($curUrl != $registryUrl)) do={
+  /container/config set registry-url=$registryUrl
+  :if ([:len $curUrl] > 0) do={ :put ("registry-url was " . $curUrl . " (no other container uses it): now " . $registryUrl) }
+} else={ :put ("registry-url " . $curUrl . ": kept as it is") }
+:local curTmp [/container/config get tmpdir]
+:if ([:len $curTmp] = 0) do={ /container/config set tmpdir=$tmpDir } else={ :put ("tmpdir " . $curTmp . ": kept as it is") }
 
 # 4. The updater, then its first run: it creates the container from the
 #    first-deployment settings at its top and waits until it runs (the pull
@@ -93,6 +133,6 @@ $mounts
 # Without a registry, instead of 3 and 4 (no automatic updates): the
 # per-platform tarball (`dagger call tarball --arch ...`) copied to the router.
 # /container add name=tailscale file=usb1/mikrotik-tailscale-armv7.tar \
-#     interface=veth-ts root-dir=usb1/tailscale/root envlists=ts-env mountlists=ts-state,ts-run \
-#     start-on-boot=yes logging=yes
+#     entrypoint=/usr/local/bin/start interface=veth-ts root-dir=usb1/tailscale/root \
+#     envlists=ts-env mountlists=ts-state,ts-run start-on-boot=yes logging=yes
 # /container start [find where name=tailscale]

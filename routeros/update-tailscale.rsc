@@ -45,6 +45,7 @@
 :set ($first->"logging") true
 :set ($first->"check-certificate") true
 :set ($first->"cmd") ""
+:set ($first->"entrypoint") "/usr/local/bin/start"
 :set ($first->"envlists") "ts-env"
 :set ($first->"hostname") ""
 # -------------------------------------------------------------------------
@@ -60,6 +61,9 @@
 :local cNext "next "
 :local cUnknown "unknown"
 :local nextName ($ctName . "-next")
+# The image's start script: every container this script adds names it as
+# its entrypoint, since RouterOS 7.22+ may not read the image's own.
+:local entry "/usr/local/bin/start"
 :local marker "update-tailscale.deployed"
 :local maxTries 3
 
@@ -92,6 +96,19 @@
   :error ("needs RouterOS 7.21 or later, this router runs " . $ver)
 }
 :local rosv ([:tonum [:pick $ver 0 $dot]] * 100 + $minor)
+
+# Device mode: containers, fetch (the registry check) and the scheduler
+# (these runs) must be allowed; "home" mode allows none of them.
+:local on do={ :return (($1 = true) or ($1 = "yes") or ($1 = "true")) }
+:local dmOff ""
+:if (![$on [/system/device-mode get container]]) do={ :set dmOff ($dmOff . " container=yes") }
+:if (![$on [/system/device-mode get fetch]]) do={ :set dmOff ($dmOff . " fetch=yes") }
+:if (![$on [/system/device-mode get scheduler]]) do={ :set dmOff ($dmOff . " scheduler=yes") }
+:if ([:len $dmOff] > 0) do={
+  :log error ("tailscale-update: device-mode does not allow it; nothing changed. Run /system/device-mode/update" . $dmOff . \
+    " and confirm within 5 min (reset button or power-cycle)")
+  :error "device-mode"
+}
 
 # A value from [/container/get] in CLI syntax: yes/no, lists comma-joined,
 # quoted with \ " $ ? escaped and CR, LF written as \r, \n, so that no value
@@ -535,6 +552,8 @@
 :if ($go) do={
   :local settings [/container/get $old]
   :set ($settings->"root-dir") [$rootFor ($settings->"root-dir") $ctName $digest $tries]
+  # A container deployed before entrypoint= was set gets it now.
+  :if ([:len [:tostr ($settings->"entrypoint")]] = 0) do={ :set ($settings->"entrypoint") $entry }
   :set settings [$withHealth $settings rosv=$rosv cmd=$healthCmd]
   $log ("new image " . $digest . " (try " . $tries . " of " . $maxTries . "): adding it as " . $nextName)
   :local add ("/container/add name=" . [$cli $nextName] . " start-on-boot=no remote-image=" . \

@@ -616,7 +616,7 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 	}{
 		// (a) a setting the docs show that the updater would drop
 		{"SettingsCopied", rosUsage, "start-on-boot=yes logging=yes", "start-on-boot=yes logging=yes dns-servers=1.1.1.1"},
-		{"SettingsCopied", rosFirst, "#     start-on-boot=yes", "#     start-on-boot=yes cpu-set=1"},
+		{"SettingsCopied", rosFirst, "#     envlists=ts-env", "#     cpu-set=1 envlists=ts-env"},
 		{"SettingsCopied", rosUpdater, `:set ($first->"hostname") ""`, `:set ($first->"hostname") ""` + "\n" + `:set ($first->"ports") ""`},
 		{"SettingsCopied", rosUpdater, `"root-dir,shell,`, `"shell,`},
 		{"SettingsCopied", rosUpdater, `:set ($s->"healthcheck-interval") "5m"`, `:set ($s->"healthcheck-every") "5m"`},

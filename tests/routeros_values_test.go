@@ -292,7 +292,8 @@ func rosLogArg(s string) string {
 // (j) Log lines name no setting's value: every variable a log line uses is
 // one of a short list (digests, counts, names, reasons).
 func rosCheckLogs(texts map[string]string) []string {
-	allowed := []string{"1", "digest", "tries", "maxTries", "ctName", "nextName", "registry", "ver", "why", "base", "h", "marker"}
+	// dmOff is device-mode feature names the script spells itself.
+	allowed := []string{"1", "digest", "tries", "maxTries", "ctName", "nextName", "registry", "ver", "why", "base", "h", "marker", "dmOff"}
 	var probs []string
 	n := 0
 	for _, l := range rosLogical(rosNoComments(texts[rosUpdater]), false) {

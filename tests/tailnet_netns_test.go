@@ -131,6 +131,7 @@ type node struct {
 	root string
 	env  []string
 	log  string
+	argv []string // what the runtime executes; nil: the image's entrypoint
 
 	cmd    *exec.Cmd
 	pid    int // unshare: in the node's network namespace
@@ -174,7 +175,10 @@ func (n *node) start(t *testing.T) {
 	for _, e := range n.env { // as a runtime passes them: any byte in a value
 		env = append(env, bbQuote(e))
 	}
-	argv := layout.Entrypoint()
+	argv := n.argv
+	if argv == nil {
+		argv = layout.Entrypoint()
+	}
 	lines = append(lines, `exec `+strings.Join(env, " ")+` "$(command -v chroot)" "$1" `+strings.Join(argv, " "))
 	logf, err := os.OpenFile(n.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
