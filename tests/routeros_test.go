@@ -595,6 +595,9 @@ var rosChecks = []struct {
 	{"RebootInvariant", rosCheckReboot},
 	{"FirstDeploymentOnce", rosCheckMarker},
 	{"FirstDeployRerun", rosCheckRerun},
+	{"DeviceMode", rosCheckDeviceMode},
+	{"Entrypoint", rosCheckEntrypoint},
+	{"RouterWideSettings", rosCheckRouterWide},
 }
 
 func TestRouterOSScripts(t *testing.T) {
@@ -702,6 +705,25 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 		{"FirstDeployRerun", rosFirst, `:if ([:len [/container/mounts find where list=ts-run]] = 0) do={`, `:if (true) do={`},
 		{"FirstDeployRerun", rosFirst, "/system/scheduler remove [find where name=update-tailscale]\n", ""},
 		{"FirstDeployRerun", rosFirst, "} else={ $kept \"route to 100.64.0.0/10\" }", "}"},
+		// (o) device mode: a feature unread, a wrong command, a late check
+		{"DeviceMode", rosFirst, `:if (![$on [/system/device-mode get fetch]]) do={ :set dmOff ($dmOff . " fetch=yes") }` + "\n", ""},
+		{"DeviceMode", rosUpdater, `:set dmOff ($dmOff . " scheduler=yes")`, `:set dmOff ($dmOff . " fetch=yes")`},
+		{"DeviceMode", rosFirst, `/system/device-mode/update" . \`, `/system/device-mode/set" . \`},
+		{"DeviceMode", rosUpdater, "  :error \"device-mode\"\n", ""},
+		{"DeviceMode", rosFirst, "# 0b. Device mode", "/ip/address add address=10.0.0.1/24 interface=ether1\n# 0b. Device mode"},
+		{"DeviceMode", rosUsage, "/system/device-mode/update container=yes fetch=yes scheduler=yes", "/system/device-mode/update container=yes"},
+		{"DeviceMode", rosFirst, `(($1 = true) or ($1 = "yes") or ($1 = "true"))`, `($1 = "yes")`},
+		// (p) a container without the entrypoint
+		{"Entrypoint", rosUsage, "remote-image=<owner>/mikrotik-tailscale:stable entrypoint=/usr/local/bin/start", "remote-image=<owner>/mikrotik-tailscale:stable"},
+		{"Entrypoint", rosFirst, "#     entrypoint=/usr/local/bin/start ", "#     "},
+		{"Entrypoint", rosUpdater, `:set ($first->"entrypoint") "/usr/local/bin/start"`, `:set ($first->"entrypoint") ""`},
+		{"Entrypoint", rosUpdater, `:if ([:len [:tostr ($settings->"entrypoint")]] = 0) do={ :set ($settings->"entrypoint") $entry }`, ``},
+		{"Entrypoint", rosUpdater, `"default-dns,devices,dns,domain-name,entrypoint,env,`, `"default-dns,devices,dns,domain-name,env,`},
+		// (q) router-wide settings overwritten
+		{"RouterWideSettings", rosFirst, `:local setUrl (([:len $curUrl] = 0) or ($others = 0))`, `:local setUrl true`},
+		{"RouterWideSettings", rosFirst, `:if ([:len $curTmp] = 0) do={ /container/config set tmpdir=$tmpDir }`, `:if (true) do={ /container/config set tmpdir=$tmpDir }`},
+		{"RouterWideSettings", rosFirst, `:if (($n != "tailscale") and ($n != "tailscale-next")) do={ :set others ($others + 1) }`, `:set others 0`},
+		{"RouterWideSettings", rosFirst, `:local curTmp [/container/config get tmpdir]`, `/container/config set registry-url=$registryUrl` + "\n" + `:local curTmp [/container/config get tmpdir]`},
 	}
 	orig := rosTexts(t)
 	for _, m := range mutations {
