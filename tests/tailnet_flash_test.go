@@ -162,6 +162,7 @@ func (tn *tailnet) testFlash(t *testing.T) {
 	derpmap := stateFiles(t, stateDir)
 	w := watchState(t, stateDir)
 	defer w.Close()
+	logBefore := len(tn.logLines(t))
 	start := time.Now()
 	cycles, seen := 0, 0
 	for time.Since(start) < flashChurn {
@@ -202,6 +203,7 @@ func (tn *tailnet) testFlash(t *testing.T) {
 		seen++
 	}
 	window := time.Since(start)
+	logChurn := len(tn.logLines(t)) - logBefore
 	during := w.Since(0)
 	for _, s := range during {
 		t.Errorf("state dir written during netmap churn at %s: %s (%s)", s.At.Round(time.Millisecond), s.Name, s.Op)
@@ -244,6 +246,7 @@ func (tn *tailnet) testFlash(t *testing.T) {
 		"prefs_change_events":    len(prefs),
 		"state_file_bytes":       size,
 	})
+	tn.measure("log_churn", map[string]any{"window_s": window.Seconds(), "lines": logChurn, "lines_per_hour": perHour(logChurn, window)})
 	t.Logf("flash: %d netmap changes seen by the router in %s, %d writes under the state dir; a prefs change: %d events on tailscaled.state (%d B)",
 		seen, window.Round(time.Second), len(during), len(prefs), size)
 }

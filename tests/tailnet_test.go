@@ -233,9 +233,11 @@ func testTailnet(t *testing.T, a platform.Arch) {
 	t.Run("healthcheck", tn.testHealthCheck)
 	t.Run("restart", tn.testRestart)
 	t.Run("login-url", tn.testLoginURL)
+	t.Run("log-idle", tn.testLogIdle)
 	t.Run("flash", tn.testFlash)
 	// Last: it stops Headscale.
 	t.Run("control-outage", tn.testOutage)
+	t.Run("log-quiet", tn.testLogQuiet)
 }
 
 // newTailnetNode copies root for one node, trusts the test CA the way
