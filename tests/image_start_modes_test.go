@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"dagger/mikrotik-tailscale/internal/layout"
+	"dagger/mikrotik-tailscale/internal/pins"
 	"dagger/mikrotik-tailscale/internal/platform"
 )
 
@@ -38,6 +39,12 @@ func TestImageStartModes(t *testing.T) {
 			os.RemoveAll(dir)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
+			}
+			// /container/shell where RouterOS gives no PATH: BusyBox's
+			// default path, and the CLI found through layout.ShellCLI.
+			r := chrootRun(t, a, root, nil, "echo \"path=$PATH\"; tailscale version")
+			if v := strings.TrimPrefix(pins.TailscaleVersion, "v"); r.Err != nil || !strings.Contains(r.Stdout, "\n"+v+"\n") {
+				t.Errorf("a shell without PATH does not run tailscale: %s", r)
 			}
 			report := map[string]any{}
 			var defaultLines int

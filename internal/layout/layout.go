@@ -36,6 +36,8 @@ const (
 	// state is Running. RouterOS runs it as healthcheck-cmd and the
 	// updater decides a swap by it (routeros/update-tailscale.rsc).
 	HealthCheck = "/" + BusyBoxDir + "/tshealth"
+	// ShellCLI is the CLI where a shell without PATH finds it.
+	ShellCLI = BusyBoxDir + "/tailscale"
 	// Start is the entrypoint: enables forwarding, turns the environment
 	// into tailscaled's config, then execs tailscaled (StartScript).
 	Start = BinDir + "/start"
@@ -117,7 +119,7 @@ func Layers(applets []string) ([]Layer, error) {
 		dir("var/run"), dir(SocketDir),
 	}}
 
-	bb := Layer{Name: "busybox", CreatedBy: "mikrotik-tailscale busybox: /bin/busybox and its applet links", Entries: []Entry{
+	bb := Layer{Name: "busybox", CreatedBy: "mikrotik-tailscale busybox: /bin/busybox, its applet links and /bin/tailscale", Entries: []Entry{
 		dir(BusyBoxDir),
 		{Path: BusyBox, Kind: File, Mode: 0o755, From: FromBusyBox},
 	}}
@@ -132,6 +134,13 @@ func Layers(applets []string) ([]Layer, error) {
 		seen[a] = true
 		bb.Entries = append(bb.Entries, Entry{Path: BusyBoxDir + "/" + a, Kind: Symlink, Mode: 0o777, Target: "busybox"})
 	}
+	// A shell without PATH searches BusyBox's default, which lacks
+	// /usr/local/bin: RouterOS 7.22+ may not apply the image's Env to
+	// /container/shell, where owners type `tailscale login`.
+	if seen[path.Base(ShellCLI)] {
+		return nil, fmt.Errorf("applet %s would hide the Tailscale CLI", path.Base(ShellCLI))
+	}
+	bb.Entries = append(bb.Entries, Entry{Path: ShellCLI, Kind: Symlink, Mode: 0o777, Target: "../" + Binary})
 
 	ts := Layer{Name: "tailscale", CreatedBy: "mikrotik-tailscale tailscale: tailscale.combined, start and the argv[0] links", Entries: []Entry{
 		dir("usr"), dir("usr/local"), dir(BinDir),
