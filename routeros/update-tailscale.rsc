@@ -98,7 +98,8 @@
 :local rosv ([:tonum [:pick $ver 0 $dot]] * 100 + $minor)
 
 # Device mode: containers, fetch (the registry check) and the scheduler
-# (these runs) must be allowed; "home" mode allows none of them.
+# (these runs) must be allowed; "home" mode allows none of them. One log
+# line, then nothing runs ($go below).
 :local on do={ :return (($1 = true) or ($1 = "yes") or ($1 = "true")) }
 :local dmOff ""
 :if (![$on [/system/device-mode get container]]) do={ :set dmOff ($dmOff . " container=yes") }
@@ -107,7 +108,6 @@
 :if ([:len $dmOff] > 0) do={
   :log error ("tailscale-update: device-mode does not allow it; nothing changed. Run /system/device-mode/update" . $dmOff . \
     " and confirm within 5 min (reset button or power-cycle)")
-  :error "device-mode"
 }
 
 # A value from [/container/get] in CLI syntax: yes/no, lists comma-joined,
@@ -425,7 +425,7 @@
 :local markerText ("update-tailscale deployed the container " . $ctName . " on this router. " . \
   "While this file exists it never creates one from its first-deployment settings.")
 
-:local go true
+:local go ([:len $dmOff] = 0)
 # "undo" (the candidate out, the old one back) or "finish" (the candidate
 # in, the old one out): the two blocks at the end do it.
 :local action ""
@@ -436,13 +436,18 @@
 
 # One run at a time: two runs would each add a candidate.
 :local me [:jobname]
-:if (([:len $me] > 0) and ([:len [/system/script/job find where script=$me]] > 1)) do={
+:if ($go and ([:len $me] > 0) and ([:len [/system/script/job find where script=$me]] > 1)) do={
   $warn "another run is still going; nothing changed"
   :set go false
 }
 
-:local old [$findCt $ctName]
-:local new [$findCt $nextName]
+# (Not read where device mode forbids containers: /container would fail.)
+:local old
+:local new
+:if ($go) do={
+  :set old [$findCt $ctName]
+  :set new [$findCt $nextName]
+}
 :if ($go and ([:typeof $old] = "id")) do={
   :local r [$readComment ([/container/get $old]->"comment") p=$cPrefix f=$cFailed x=$cNext]
   :if (($r->"ours") and ([:len ($r->"deployed")] > 0)) do={ :set deployed ($r->"deployed") }

@@ -86,9 +86,15 @@ func rosCheckDeviceMode(texts map[string]string) []string {
 				probs = append(probs, rel+": the message does not say nothing changed and how to confirm: "+got)
 			}
 		}
+		// It stops: first-deploy.rsc with :error, the updater through $go,
+		// which every later section checks.
 		open := stop[0] + strings.Index(text[stop[0]:], "{")
-		if end := rosBlockEnd(text, open); end < 0 || !strings.Contains(text[open:end], ":error ") {
-			probs = append(probs, rel+": logs device mode but does not stop")
+		end := rosBlockEnd(text, open)
+		switch {
+		case rel == rosFirst && (end < 0 || !strings.Contains(text[open:end], ":error ")):
+			probs = append(probs, rel+": says device mode is off but does not stop")
+		case rel == rosUpdater && !strings.Contains(text, ":local go ([:len $"+acc+"] = 0)\n"):
+			probs = append(probs, rel+": says device mode is off but $go does not stop the run")
 		}
 		// Before any command that changes something: in first-deploy.rsc
 		// before its first top-level command, in the updater before its
