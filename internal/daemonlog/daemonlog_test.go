@@ -20,6 +20,10 @@ func TestLevels(t *testing.T) {
 		{"x [v2] wg: Received message\n", 2, "x wg: Received message\n"},
 		{"x [v\x00JSON]1{\"Hostinfo\":{}}\n", 1, "x {\"Hostinfo\":{}}\n"},
 		{"x [v\x00JSON]0{\"a\":1}\n", 0, "x {\"a\":1}\n"},
+		// The rate limiter's notices quote the format: a verbose one keeps its level.
+		{"x [RATELIMIT] format(\"control: [v\\x00JSON]%d%s\") (8 dropped)\n", 1, "x [RATELIMIT] format(\"control: [v\\x00JSON]%d%s\") (8 dropped)\n"},
+		{"x [RATELIMIT] format(\"[v1] netcheck: %v\")\n", 1, "x [RATELIMIT] format(\"netcheck: %v\")\n"},
+		{"x [RATELIMIT] format(\"magicsock: %v\")\n", 0, "x [RATELIMIT] format(\"magicsock: %v\")\n"},
 		// Not markers: a "[v" alone, a JSON marker without a level digit.
 		{"x [vX] y\n", 0, "x [vX] y\n"},
 		{"x [v\x00JSON]\n", 0, "x [v\\x00JSON]\n"},

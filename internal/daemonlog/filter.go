@@ -21,6 +21,9 @@ var (
 	mikrotikV1   = []byte("[v1] ")
 	mikrotikV2   = []byte("[v2] ")
 	mikrotikJSON = []byte("[v\x00JSON]")
+	// The rate limiter (types/logger) quotes a format with %q, which
+	// writes the NUL as text; every JSON record in 1.104.5 is level 1.
+	mikrotikQuotedJSON = []byte(`[v\x00JSON]`)
 )
 
 // Write takes one line from the log package (it serializes writes).
@@ -37,6 +40,8 @@ func (f *mikrotikLogFilter) Write(p []byte) (int, error) {
 // logtail, parseAndRemoveLogLevel): "[v1] " and "[v2] " anywhere mark
 // levels 1 and 2 and are removed; "[v\x00JSON]" and a digit mark a
 // structured record of that level, printed as its JSON; else level 0.
+// Unlike logtail, a "[RATELIMIT] format(...)" notice about a JSON record
+// is level 1 too: it speaks of output the default never shows.
 func mikrotikLogLevel(p []byte) (int, []byte) {
 	if len(p) == 0 || p[0] == '{' || !bytes.Contains(p, []byte("[v")) {
 		return 0, p
@@ -49,6 +54,9 @@ func mikrotikLogLevel(p []byte) (int, []byte) {
 	}
 	if before, after, ok := bytes.Cut(p, mikrotikJSON); ok && len(after) >= 2 && after[0] >= '0' && after[0] <= '9' {
 		return int(after[0] - '0'), append(append([]byte{}, before...), after[1:]...)
+	}
+	if bytes.Contains(p, mikrotikQuotedJSON) {
+		return 1, p
 	}
 	return 0, p
 }
