@@ -21,6 +21,12 @@
 }
 :local kept do={ :put ($1 . " exists: kept as it is") }
 
+# 0a. One updater run at a time: an import during a run (a first pull can
+#     take 15 minutes) would replace the script under it.
+:if ([:len [/system/script/job find where script=update-tailscale]] > 0) do={
+  :error "update-tailscale is running (/system/script/job print); nothing changed. Import this file again once it has ended"
+}
+
 # 0b. Device mode: containers, fetch (the updater's registry check) and the
 #     scheduler (the run at boot, the updates) must be allowed; the "home"
 #     mode some routers ship in allows none of them. One command turns on
@@ -111,12 +117,14 @@ $mounts
 :local curTmp [/container/config get tmpdir]
 :if ([:len $curTmp] = 0) do={ /container/config set tmpdir=$tmpDir } else={ :put ("tmpdir " . $curTmp . ": kept as it is") }
 
-# 4. The updater, then its first run: it creates the container from the
-#    first-deployment settings at its top and waits until it runs (the pull
-#    can take minutes). On a router that has the container already, the run
-#    is an ordinary update check. The scheduler comes after, so the two
-#    never overlap; it runs the updater at boot too, which finishes or
-#    rolls back an update a reboot cut short.
+# 4. The updater and its scheduler first, then its first run in the
+#    background: the scheduler exists whatever becomes of that run (an
+#    error, a closed terminal) and runs the updater at boot, which finishes
+#    or rolls back a run cut short, and every 6 h; its one-run lock keeps
+#    the two apart. The run creates the container from the first-deployment
+#    settings at its top (the pull can take minutes); on a router that has
+#    it already, it is an ordinary update check. This waits for it up to
+#    20 min, then prints its log lines.
 /system/script remove [find where name=update-tailscale]
 /system/scheduler remove [find where name=update-tailscale]
 :if ([:len [/file get update-tailscale.rsc contents]] != [/file get update-tailscale.rsc size]) do={
@@ -124,9 +132,19 @@ $mounts
 }
 /system/script add name=update-tailscale policy=read,write,policy,test \
     source=[/file get update-tailscale.rsc contents]
-/system/script run update-tailscale
 /system/scheduler add name=update-tailscale interval=6h start-time=startup \
     on-event="/system/script run update-tailscale" policy=read,write,policy,test
+:execute script="/system/script run update-tailscale"
+:put "update-tailscale runs (it goes on if this terminal closes); waiting for it"
+:local waited 0
+:delay 2s
+:while (([:len [/system/script/job find where script=update-tailscale]] > 0) and ($waited < 1200)) do={
+  :delay 10s
+  :set waited ($waited + 10)
+}
+:if ([:len [/system/script/job find where script=update-tailscale]] > 0) do={
+  :put "update-tailscale still runs after 20 min; it goes on by itself: /log print where message~\"tailscale-update\""
+}
 :put "update-tailscale's log lines:"
 /log print where message~"tailscale-update"
 

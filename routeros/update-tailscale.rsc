@@ -149,10 +149,11 @@
 
 # Container $1 in the flags of RouterOS 7.20+ (true or "true"); an id that
 # is gone reads as not existing. "live" counts the health flags too: a
-# healthy container may report healthy=true without running=true.
+# healthy container may report healthy=true without running=true. "image":
+# it has an image-id or layers (both readable in 7.21.5, 7.23.3, 7.24).
 :local ctState do={
   :local f do={ :return (($1 = true) or ($1 = "true") or ($1 = "yes")) }
-  :local s {"exists"=false;"live"=false;"stopped"=false;"failed"=false;"extracting"=false;"moving"=false;"sob"=false}
+  :local s {"exists"=false;"live"=false;"stopped"=false;"failed"=false;"extracting"=false;"moving"=false;"sob"=false;"image"=false}
   :do {
     :local a [/container/get $1]
     :set ($s->"exists") true
@@ -162,6 +163,7 @@
     :set ($s->"extracting") [$f ($a->"downloading/extracting")]
     :set ($s->"moving") ([$f ($a->"starting")] or [$f ($a->"stopping")] or [$f ($a->"deleting")])
     :set ($s->"sob") [$f ($a->"start-on-boot")]
+    :set ($s->"image") (([:len [:tostr ($a->"image-id")]] > 0) or ([:len [:tostr ($a->"layers")]] > 0))
   } on-error={}
   :return $s
 }
@@ -205,10 +207,13 @@
 }
 
 # Wait up to 15 min until container $1 is downloaded and extracted: "" once
-# it is, else why not.
+# it is, else why not. Extracted needs evidence: downloading/extracting
+# seen once, or an image-id or layers; a container that shows stopped
+# before its download began is not extracted.
 :local waitExtracted do={
   :local why ""
   :local done false
+  :local seen false
   :local n 0
   :while ((!$done) and ($n < 90)) do={
     :delay 10s
@@ -216,7 +221,8 @@
     :local s [$st $1]
     :if (!($s->"exists")) do={ :set why "it disappeared"; :set done true } else={
       :if ($s->"failed") do={ :set why "download or extraction failed (/container/print)"; :set done true } else={
-        :if (!($s->"extracting") and (($s->"stopped") or ($s->"live"))) do={ :set done true }
+        :if ($s->"extracting") do={ :set seen true }
+        :if (!($s->"extracting") and ($seen or ($s->"image")) and (($s->"stopped") or ($s->"live"))) do={ :set done true }
       }
     }
   }
@@ -227,17 +233,20 @@
 # tshealth in container $1: "" if tailscaled answers and is logged in and
 # running, else why not. Its answer comes back through the tmpfs mounted at
 # /var/run/tailscale ($2 on the router): what /container/shell returns to a
-# script is not documented, and tmpfs costs no flash write.
+# script is not documented, and tmpfs costs no flash write. The shell gets
+# 20 s (timeout=, in seconds: a RouterOS time without unit), the answer
+# 20 s more: a file can be listed before it can be read (eworm-de/
+# routeros-scripts, $WaitForFile). At most about 40 s in all.
 :local probe do={
   :local out ($2 . "/tshealth.out")
   :local why ""
   :do { /file/remove [find where name=$out] } on-error={}
   :do {
-    /container/shell $1 cmd="/bin/tshealth >/var/run/tailscale/tshealth.out 2>&1; echo tshealth-rc=\$\? >>/var/run/tailscale/tshealth.out"
+    /container/shell $1 timeout=20 cmd="/bin/tshealth >/var/run/tailscale/tshealth.out 2>&1; echo tshealth-rc=\$\? >>/var/run/tailscale/tshealth.out"
   } on-error={ :set why "/container/shell failed" }
   :local text ""
   :local n 0
-  :while (($why = "") and ([:typeof [:find $text "tshealth-rc="]] != "num") and ($n < 10)) do={
+  :while (($why = "") and ([:typeof [:find $text "tshealth-rc="]] != "num") and ($n < 40)) do={
     :delay 500ms
     :set n ($n + 1)
     :do { :set text [/file/get [find where name=$out] contents] } on-error={}
@@ -596,7 +605,12 @@
         :set n ($n + 1)
         :if ([$ctState $old]->"live") do={ :set why "the old container started again"; :set n 99 } else={
           :if ([$ctState $new]->"live") do={
-            :if ($strict) do={ :set why [$probe $new $runDir]; :set healthy ($why = "") } else={ :set why ""; :set healthy true }
+            :if ($strict) do={
+              :set why [$probe $new $runDir]
+              :set healthy ($why = "")
+              # A probe without an answer took up to 40 s: 8 of the 5-s steps.
+              :if (($why = "/container/shell failed") or ([:pick $why 0 10] = "no answer ")) do={ :set n ($n + 8) }
+            } else={ :set why ""; :set healthy true }
           } else={ :set why "it does not run" }
         }
       }

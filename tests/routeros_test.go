@@ -598,6 +598,9 @@ var rosChecks = []struct {
 	{"DeviceMode", rosCheckDeviceMode},
 	{"Entrypoint", rosCheckEntrypoint},
 	{"RouterWideSettings", rosCheckRouterWide},
+	{"FirstRunAfterScheduler", rosCheckFirstRun},
+	{"ProbeBounded", rosCheckProbeBounded},
+	{"ExtractedProven", rosCheckExtracted},
 }
 
 func TestRouterOSScripts(t *testing.T) {
@@ -725,6 +728,22 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 		{"RouterWideSettings", rosFirst, `:if ([:len $curTmp] = 0) do={ /container/config set tmpdir=$tmpDir }`, `:if (true) do={ /container/config set tmpdir=$tmpDir }`},
 		{"RouterWideSettings", rosFirst, `:if (($n != "tailscale") and ($n != "tailscale-next")) do={ :set others ($others + 1) }`, `:set others 0`},
 		{"RouterWideSettings", rosFirst, `:local curTmp [/container/config get tmpdir]`, `/container/config set registry-url=$registryUrl` + "\n" + `:local curTmp [/container/config get tmpdir]`},
+		// (r) the first run before the scheduler, in the foreground, unbounded; a re-run during a job
+		{"FirstRunAfterScheduler", rosFirst, `:execute script="/system/script run update-tailscale"`, `/system/script run update-tailscale`},
+		{"FirstRunAfterScheduler", rosFirst, "/system/scheduler add name=update-tailscale interval=6h start-time=startup \\\n    on-event=\"/system/script run update-tailscale\" policy=read,write,policy,test\n:execute script=\"/system/script run update-tailscale\"",
+			":execute script=\"/system/script run update-tailscale\"\n/system/scheduler add name=update-tailscale interval=6h start-time=startup \\\n    on-event=\"/system/script run update-tailscale\" policy=read,write,policy,test"},
+		{"FirstRunAfterScheduler", rosFirst, `and ($waited < 1200)) do={`, `and ($waited < 12000)) do={`},
+		{"FirstRunAfterScheduler", rosFirst, "  :set waited ($waited + 10)\n", ""},
+		{"FirstRunAfterScheduler", rosFirst, `:if ([:len [/system/script/job find where script=update-tailscale]] > 0) do={` + "\n  :error ", `:if (false) do={` + "\n  :error "},
+		// (s) a shell without timeout, an answer polled too briefly, a health wait that forgets the probe's time
+		{"ProbeBounded", rosUpdater, `/container/shell $1 timeout=20 cmd=`, `/container/shell $1 cmd=`},
+		{"ProbeBounded", rosUpdater, `/container/shell $1 timeout=20 cmd=`, `/container/shell $1 timeout=300 cmd=`},
+		{"ProbeBounded", rosUpdater, `[:find $text "tshealth-rc="]] != "num") and ($n < 40)) do={`, `[:find $text "tshealth-rc="]] != "num") and ($n < 10)) do={`},
+		{"ProbeBounded", rosUpdater, `[:pick $why 0 10] = "no answer ")) do={ :set n ($n + 8) }`, `[:pick $why 0 10] = "no answer ")) do={ :set n ($n + 0) }`},
+		// (t) extracted guessed from "stopped"
+		{"ExtractedProven", rosUpdater, `($seen or ($s->"image")) and`, `(true) and`},
+		{"ExtractedProven", rosUpdater, `:if ($s->"extracting") do={ :set seen true }`, `:set seen true`},
+		{"ExtractedProven", rosUpdater, `(([:len [:tostr ($a->"image-id")]] > 0) or ([:len [:tostr ($a->"layers")]] > 0))`, `true`},
 	}
 	orig := rosTexts(t)
 	for _, m := range mutations {

@@ -1,0 +1,109 @@
+package tests
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// What keeps a router from being left without updates (issue 35): the
+// scheduler before the first run, a run the import does not wait on, the
+// health probe bounded, extraction proven.
+
+var (
+	rosJobBusy   = `:if ([:len [/system/script/job find where script=update-tailscale]] > 0) do={` + "\n  :error "
+	rosFirstRun  = `:execute script="/system/script run update-tailscale"`
+	rosJobWait   = regexp.MustCompile(`:while \(\(\[:len \[/system/script/job find where script=update-tailscale\]\] > 0\) and \(\$(\w+) < (\d+)\)\) do=\{`)
+	rosShell     = regexp.MustCompile(`/container/shell \$1 (timeout=(\d+) )?cmd=`)
+	rosProbePoll = regexp.MustCompile(`\(\$n < (\d+)\)\) do=\{\n\s*:delay 500ms\n`)
+)
+
+// (r) first-deploy.rsc adds the scheduler before the updater's first run,
+// starts that run in the background (:execute: neither its errors nor a
+// closed terminal end the import), waits for it at most 30 min, and
+// refuses to run at all while an updater job runs, before any change.
+func rosCheckFirstRun(texts map[string]string) []string {
+	var probs []string
+	code := rosNoComments(texts[rosFirst])
+	busy := strings.Index(code, rosJobBusy)
+	first := regexp.MustCompile(`(?m)^/`).FindStringIndex(code)
+	if busy < 0 || first == nil || busy > first[0] {
+		probs = append(probs, rosFirst+": no `"+strings.TrimSpace(rosJobBusy)+"` before its first change")
+	}
+	sched, run := strings.Index(code, "/system/scheduler add name=update-tailscale"), strings.Index(code, rosFirstRun)
+	if sched < 0 || run < 0 || run < sched {
+		probs = append(probs, rosFirst+": the updater's first run is not "+rosFirstRun+" after the scheduler add")
+	}
+	// The scheduler's on-event and the :execute: no run the import waits on.
+	if n := strings.Count(code, "/system/script run update-tailscale"); n != 2 {
+		probs = append(probs, fmt.Sprintf("%s: %d runs of the updater, want the scheduler's and the background one", rosFirst, n))
+	}
+	m := rosJobWait.FindStringSubmatchIndex(code)
+	if m == nil || m[0] < run {
+		return append(probs, rosFirst+": no bounded wait for the updater's job after its first run")
+	}
+	v := code[m[2]:m[3]]
+	limit, _ := strconv.Atoi(code[m[4]:m[5]])
+	body := code[m[1]-1 : rosBlockEnd(code, m[1]-1)]
+	if limit > 1800 || !strings.Contains(body, ":set "+v+" ($"+v+" + ") || !strings.Contains(body, ":delay ") {
+		probs = append(probs, fmt.Sprintf("%s: the wait for the updater's job does not count $%s up to at most 1800 s (limit %d)", rosFirst, v, limit))
+	}
+	return probs
+}
+
+// (s) The health probe ends: every /container/shell has timeout= of at
+// most 30 s, its answer is polled 10 to 30 s, and the health wait counts
+// a probe that got no answer as the time it took.
+func rosCheckProbeBounded(texts map[string]string) []string {
+	var probs []string
+	u := rosNoComments(texts[rosUpdater])
+	shells := rosShell.FindAllStringSubmatch(u, -1)
+	calls := len(regexp.MustCompile(`/container/shell \$`).FindAllString(u, -1))
+	if len(shells) == 0 || len(shells) != calls {
+		probs = append(probs, fmt.Sprintf("%s: %d /container/shell calls, %d of them in the probe's form", rosUpdater, calls, len(shells)))
+	}
+	for _, s := range shells {
+		if n, err := strconv.Atoi(s[2]); err != nil || n < 1 || n > 30 {
+			probs = append(probs, rosUpdater+": /container/shell without a timeout= of 1 to 30 s: "+s[0])
+		}
+	}
+	probe := rosFunc(u, "probe")
+	poll := rosProbePoll.FindStringSubmatch(probe)
+	if poll == nil {
+		return append(probs, rosUpdater+": the probe does not poll its answer every 500 ms")
+	}
+	if n, _ := strconv.Atoi(poll[1]); n < 20 || n > 60 {
+		probs = append(probs, fmt.Sprintf("%s: the probe polls its answer %d × 500 ms, want 10 to 30 s", rosUpdater, n))
+	}
+	if !strings.Contains(rosSection(texts[rosUpdater], "update:"), `:if (($why = "/container/shell failed") or ([:pick $why 0 10] = "no answer ")) do={ :set n ($n + 8) }`) {
+		probs = append(probs, rosUpdater+": the health wait does not count a probe without an answer as 8 of its steps")
+	}
+	for _, why := range []string{`:set why "/container/shell failed"`, `:set why ("no answer in " . $out)`} {
+		if !strings.Contains(probe, why) {
+			probs = append(probs, rosUpdater+": the probe no longer says "+why)
+		}
+	}
+	return probs
+}
+
+// (t) Extracted needs evidence: waitExtracted is done only once it saw
+// downloading/extracting or the container has an image-id or layers.
+func rosCheckExtracted(texts map[string]string) []string {
+	var probs []string
+	u := rosNoComments(texts[rosUpdater])
+	st, wait := rosFunc(u, "ctState"), rosFunc(u, "waitExtracted")
+	for _, need := range []struct{ in, text, what string }{
+		{st, `:set ($s->"image") (([:len [:tostr ($a->"image-id")]] > 0) or ([:len [:tostr ($a->"layers")]] > 0))`, "ctState's image"},
+		{wait, `:if ($s->"extracting") do={ :set seen true }`, "waitExtracted's seen"},
+		{wait, `:if (!($s->"extracting") and ($seen or ($s->"image")) and (($s->"stopped") or ($s->"live"))) do={ :set done true }`, "waitExtracted's done"},
+	} {
+		if !strings.Contains(need.in, need.text) {
+			probs = append(probs, rosUpdater+": "+need.what+" is not "+need.text)
+		}
+	}
+	if strings.Count(wait, ":set done true") != 3 {
+		probs = append(probs, rosUpdater+": waitExtracted ends in more ways than gone, failed or extracted")
+	}
+	return probs
+}
