@@ -66,6 +66,10 @@
 :local entry "/usr/local/bin/start"
 :local marker "update-tailscale.deployed"
 :local maxTries 3
+# A run that leaves no container of ours running schedules this one-shot
+# retry in 5 min instead of waiting for the 6-h run; the next run that
+# acts removes it first.
+:local retryName "update-tailscale-retry"
 
 # /container add|set arguments copied from the old container: the union of
 # RouterOS 7.21-7.24's, without name, remote-image, file, copy-from and
@@ -450,6 +454,15 @@
   :set go false
 }
 
+# A retry an earlier run scheduled: this run is it. "dark" is set where a
+# failure leaves no container of ours running; the end adds the retry.
+:local retry false
+:local dark false
+:if ($go and ([:len [/system/scheduler find where name=$retryName]] > 0)) do={
+  /system/scheduler remove [find where name=$retryName]
+  :set retry true
+}
+
 # (Not read where device mode forbids containers: /container would fail.)
 :local old
 :local new
@@ -644,14 +657,22 @@
   :if ([:typeof $new] = "id") do={
     :do { /container/stop $new } on-error={}
     :set clear [$waitStopped $new 60 st=$ctState]
+    # Not stopped by the stop signal: SIGKILL (the dumps' value form; the
+    # default signal if refused), 30 s more.
+    :if (!$clear) do={
+      :do { /container/kill $new signal=9-SIGKILL } on-error={ :do { /container/kill $new } on-error={} }
+      :set clear [$waitStopped $new 30 st=$ctState]
+    }
   }
   :if ([:typeof $old] = "id") do={
     :if ($clear) do={
       :if (!([$ctState $old]->"live") and ![$startCt $old st=$ctState]) do={
         $warn ("could not start " . $ctName . " again: see /container/print")
+        :set dark true
       }
     } else={
-      $warn ($nextName . " did not stop: " . $ctName . " is not started beside it; the next run tries again")
+      $warn ($nextName . " did not stop, even killed: " . $ctName . " is not started beside it")
+      :set dark true
     }
     :if ([:len $digest] = 71) do={
       /container/set $old comment=($cPrefix . $deployed . " " . $cFailed . $tries . " " . $digest)
@@ -682,6 +703,25 @@
   }
   :if (!([$ctState $new]->"live") and ![$startCt $new st=$ctState]) do={
     $warn ($nextName . " did not start again: see /container/print")
+    :set dark true
   }
   $log ($ctName . " runs the new image " . $digest)
+}
+
+# --- retry: no container of ours runs ---------------------------------------
+# A retry run that had nothing else to do (same digest, registry down)
+# starts the container an earlier failure left stopped. Only a retry: one
+# the owner stopped is left alone.
+:if ($retry and ($action = "")) do={
+  :local ct [$findCt $ctName]
+  :if (([:typeof $ct] = "id") and ([:typeof [$findCt $nextName]] != "id") and !([$ctState $ct]->"live")) do={
+    :if ([$startCt $ct st=$ctState]) do={ $log ($ctName . " runs again") } else={ :set dark true }
+  }
+}
+:if ($dark) do={
+  :do {
+    /system/scheduler add name=$retryName interval=5m on-event="/system/script run update-tailscale" \
+      policy=read,write,policy,test
+    $warn "no Tailscale container runs: trying again in 5 min"
+  } on-error={ $warn "no Tailscale container runs, and the retry could not be scheduled" }
 }

@@ -107,3 +107,50 @@ func rosCheckExtracted(texts map[string]string) []string {
 	}
 	return probs
 }
+
+// (u) No failure waits 6 h with no container running: each path that
+// leaves none running (the candidate would not stop even killed, the old
+// one or the new one would not start, the retry's start failed) sets
+// $dark, and $dark schedules a retry in at most 5 min; a retry run removes
+// the entry first and starts a container left stopped, and only a retry
+// run does (one the owner stopped stays stopped); the candidate that does
+// not stop is killed before the old one is left stopped.
+func rosCheckDarkRetry(texts map[string]string) []string {
+	var probs []string
+	raw := texts[rosUpdater]
+	u := rosNoComments(raw)
+	undo := rosBlockAfter(u, `:if ($action = "undo") do={`)
+	finish := rosBlockAfter(u, `:if ($action = "finish") do={`)
+	retry := rosNoComments(rosSection(raw, "retry:"))
+	for _, c := range []struct{ in, after, what string }{
+		{undo, `$warn ("could not start " . $ctName . " again: see /container/print")`, "undo: the old one did not start"},
+		{undo, `$warn ($nextName . " did not stop, even killed: " . $ctName . " is not started beside it")`, "undo: the candidate did not stop"},
+		{finish, `$warn ($nextName . " did not start again: see /container/print")`, "finish: the new one did not start"},
+		{retry, `:if ([$startCt $ct st=$ctState]) do={ $log ($ctName . " runs again") } else={`, "retry: the start failed"},
+	} {
+		i := strings.Index(c.in, c.after)
+		if i < 0 || !strings.HasPrefix(strings.TrimSpace(c.in[i+len(c.after):]), ":set dark true") {
+			probs = append(probs, rosUpdater+": "+c.what+" does not set $dark")
+		}
+	}
+	if n := strings.Count(u, ":set dark true"); n != 4 {
+		probs = append(probs, fmt.Sprintf("%s: $dark is set %d times, want the 4 dark paths", rosUpdater, n))
+	}
+	add := regexp.MustCompile(`:if \(\$dark\) do=\{\n\s*:do \{\n\s*/system/scheduler add name=\$retryName interval=(\d+)m on-event="/system/script run update-tailscale"`).FindStringSubmatch(u)
+	if add == nil {
+		probs = append(probs, rosUpdater+": $dark does not add the retry scheduler")
+	} else if n, _ := strconv.Atoi(add[1]); n < 1 || n > 5 {
+		probs = append(probs, rosUpdater+": the retry comes after "+add[1]+" min, want at most 5")
+	}
+	remove := `:if ($go and ([:len [/system/scheduler find where name=$retryName]] > 0)) do={` + "\n  /system/scheduler remove [find where name=$retryName]\n  :set retry true\n}"
+	if i, rec := strings.Index(raw, remove), strings.Index(raw, "# --- recovery"); i < 0 || rec < 0 || i > rec {
+		probs = append(probs, rosUpdater+": a retry run does not remove its entry before it acts")
+	}
+	if !strings.HasPrefix(strings.TrimSpace(retry), `:if ($retry and ($action = "")) do={`) {
+		probs = append(probs, rosUpdater+": the retry's start is not only for a retry run with nothing else to do")
+	}
+	if !strings.Contains(undo, ":if (!$clear) do={\n      :do { /container/kill $new signal=9-SIGKILL }") {
+		probs = append(probs, rosUpdater+": undo does not kill a candidate that did not stop")
+	}
+	return probs
+}

@@ -19,11 +19,11 @@ type rosOp struct{ kind, who, val string }
 var (
 	rosOpRe = regexp.MustCompile(`^(?:/container/add name=" \. \[\$cli \$(ctName|nextName)\] \. " start-on-boot=(yes|no)` +
 		`|/container/set \$(old|new) start-on-boot=(yes|no)` +
-		`|/container/stop \$(old|new|ct)` +
+		`|/container/(?:stop|kill) \$(old|new|ct)` +
 		`|\$startCt \$(old|new|ct)` +
 		`|\$removeCt \$(old|new|ct)` +
 		`|/container/set \$new name=\$ctName)`)
-	rosWriteRe   = regexp.MustCompile(`/container/(?:add|set|start|stop|remove)\b|\$(?:startCt|removeCt)\b`)
+	rosWriteRe   = regexp.MustCompile(`/container/(?:add|set|start|stop|kill|remove)\b|\$(?:startCt|removeCt)\b`)
 	rosCommentOK = regexp.MustCompile(`^/container/set \$(?:old|new|ct) comment=`)
 )
 
@@ -131,7 +131,7 @@ func (w *rosWorld) apply(op rosOp) string {
 
 // rosModel is the updater's swap as the model runs it.
 type rosModel struct {
-	update, undo, finish, first []rosOp
+	update, undo, finish, first, retry []rosOp
 	ruleNeg                     bool   // the rule tests !sob
 	ruleThen, ruleElse          string // the actions of its two branches
 }
@@ -214,6 +214,7 @@ func rosModelParts(raw string) []rosPart {
 		{"update", rosNoComments(rosSection(raw, "update:"))},
 		{"undo", rosBlockAfter(rosNoComments(raw), `:if ($action = "undo") do={`)},
 		{"finish", rosBlockAfter(rosNoComments(raw), `:if ($action = "finish") do={`)},
+		{"retry", rosNoComments(rosSection(raw, "retry:"))},
 	}
 }
 
@@ -222,7 +223,7 @@ func rosModelOf(raw string) (rosModel, []string) {
 	var m rosModel
 	var probs []string
 	parts := rosModelParts(raw)
-	for i, ops := range []*[]rosOp{&m.first, &m.update, &m.undo, &m.finish} {
+	for i, ops := range []*[]rosOp{&m.first, &m.update, &m.undo, &m.finish, &m.retry} {
 		p := parts[i]
 		if p.text == "" {
 			probs = append(probs, "cannot find the "+p.name+" part")
@@ -308,6 +309,13 @@ func rosCheckReboot(texts map[string]string) []string {
 	w.proven = true
 	w, p = m.run(w, m.finish, "finish", true)
 	probs = append(append(probs, p...), rosSettled(w, "finish")...)
+	// The retry run after a failure left the old container stopped.
+	stopped := rosWorld{c: map[string]rosCt{"old": {exists: true, sob: true, named: true}}}
+	if !slices.ContainsFunc(m.retry, func(o rosOp) bool { return o.kind == "start" && o.who == "old" }) {
+		probs = append(probs, "retry: does not start the container")
+	}
+	w, p = m.run(stopped, m.retry, "retry", true)
+	probs = append(append(probs, p...), rosSettled(w, "retry")...)
 	sort.Strings(probs)
 	return slices.Compact(probs)
 }

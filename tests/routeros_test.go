@@ -601,6 +601,7 @@ var rosChecks = []struct {
 	{"FirstRunAfterScheduler", rosCheckFirstRun},
 	{"ProbeBounded", rosCheckProbeBounded},
 	{"ExtractedProven", rosCheckExtracted},
+	{"DarkPathsRetry", rosCheckDarkRetry},
 }
 
 func TestRouterOSScripts(t *testing.T) {
@@ -687,7 +688,9 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 			"/container/set $new start-on-boot=yes\n  :if ([:typeof $old] = \"id\") do={ /container/set $old start-on-boot=no }"},
 		{"RebootInvariant", rosUpdater, `:if ([:typeof $old] = "id") do={ /container/set $old start-on-boot=yes }`, `:if ([:typeof $old] = "id") do={ :delay 1s }`},
 		{"RebootInvariant", rosUpdater, `and !([$ctState $new]->"sob")) do={`, `and ([$ctState $new]->"sob")) do={`},
-		{"RebootInvariant", rosUpdater, `:do { /container/stop $new } on-error={}`, `:do { :delay 1s } on-error={}`},
+		{"RebootInvariant", rosUpdater, ":do { /container/stop $new } on-error={}\n    :set clear [$waitStopped $new 60 st=$ctState]\n    # Not stopped by the stop signal: SIGKILL (the dumps' value form; the\n    # default signal if refused), 30 s more.\n    :if (!$clear) do={\n      :do { /container/kill $new signal=9-SIGKILL } on-error={ :do { /container/kill $new } on-error={} }",
+			":set clear true\n    :if (false) do={"},
+		{"RebootInvariant", rosUpdater, `:if ([$startCt $ct st=$ctState]) do={ $log ($ctName . " runs again") }`, `:if (true) do={ $log ($ctName . " runs again") }`},
 		{"RebootInvariant", rosUpdater, "      :do { /container/stop $old } on-error={}\n      :if (![$waitStopped $old 60", "      :if (![$waitStopped $old 60"},
 		{"RebootInvariant", rosUpdater, `:do { /container/set $new name=$ctName }`, `:do { /container/set $new comment=$ctName }`},
 		{"RebootInvariant", rosUpdater, `  /file/add name=$marker contents=$markerText` + "\n}", `  /file/add name=$marker contents=$markerText` + "\n  /container/remove $old\n}"},
@@ -744,6 +747,12 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 		{"ExtractedProven", rosUpdater, `($seen or ($s->"image")) and`, `(true) and`},
 		{"ExtractedProven", rosUpdater, `:if ($s->"extracting") do={ :set seen true }`, `:set seen true`},
 		{"ExtractedProven", rosUpdater, `(([:len [:tostr ($a->"image-id")]] > 0) or ([:len [:tostr ($a->"layers")]] > 0))`, `true`},
+		// (u) a dark path that waits for the 6-h run, a candidate never killed
+		{"DarkPathsRetry", rosUpdater, "        $warn (\"could not start \" . $ctName . \" again: see /container/print\")\n        :set dark true", "        $warn (\"could not start \" . $ctName . \" again: see /container/print\")"},
+		{"DarkPathsRetry", rosUpdater, `/system/scheduler add name=$retryName interval=5m`, `/system/scheduler add name=$retryName interval=6h`},
+		{"DarkPathsRetry", rosUpdater, `:do { /container/kill $new signal=9-SIGKILL }`, `:do { :delay 1s }`},
+		{"DarkPathsRetry", rosUpdater, `:if ($retry and ($action = "")) do={`, `:if ($action = "") do={`},
+		{"DarkPathsRetry", rosUpdater, "  /system/scheduler remove [find where name=$retryName]\n  :set retry true", "  :set retry true"},
 	}
 	orig := rosTexts(t)
 	for _, m := range mutations {
