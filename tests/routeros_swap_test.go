@@ -132,8 +132,8 @@ func (w *rosWorld) apply(op rosOp) string {
 // rosModel is the updater's swap as the model runs it.
 type rosModel struct {
 	update, undo, finish, first, retry []rosOp
-	ruleNeg                     bool   // the rule tests !sob
-	ruleThen, ruleElse          string // the actions of its two branches
+	ruleNeg                            bool   // the rule tests !sob
+	ruleThen, ruleElse                 string // the actions of its two branches
 }
 
 // isGap: ops[i] takes start-on-boot from the old container and the very

@@ -118,7 +118,10 @@ type tailnet struct {
 	// (measured; qemu-user does not carry NETLINK_NETFILTER), so nothing
 	// is masqueraded and the LAN and internet hosts need routes back.
 	noNetfilter bool
-	mu          sync.Mutex
+	// verbose: the router's log lines [from, to) printed by testLogIdle's
+	// --verbose=2 run, the one stretch where debug lines are asked for.
+	verbose [2]int
+	mu      sync.Mutex
 }
 
 func (tn *tailnet) measure(k string, v any) {
