@@ -115,8 +115,10 @@
 }
 
 # A value from [/container/get] in CLI syntax: yes/no, lists comma-joined,
-# quoted with \ " $ ? escaped and CR, LF written as \r, \n, so that no value
-# can end the string or the command it is spliced into.
+# a keyed array (env, hosts, devices, mount, tmpfs are key/value types in
+# MikroTik's CLI reference) as key=value pairs, its keys kept; quoted with
+# \ " $ ? escaped and CR, LF written as \r, \n, so that no value can end
+# the string or the command it is spliced into.
 :local cli do={
   :local s ""
   :if ([:typeof $1] = "bool") do={
@@ -124,7 +126,9 @@
     :if ($1) do={ :set s "yes" }
   } else={
     :if ([:typeof $1] = "array") do={
-      :foreach e in=$1 do={ :set s ($s . "," . [:tostr $e]) }
+      :foreach k,v in=$1 do={
+        :if ([:typeof $k] = "str") do={ :set s ($s . "," . $k . "=" . [:tostr $v]) } else={ :set s ($s . "," . [:tostr $v]) }
+      }
       :set s [:pick $s 1 [:len $s]]
     } else={ :set s [:tostr $1] }
   }

@@ -670,6 +670,7 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 		{"CopiedValuesEscaped", rosUpdater, `[:find "\\\"\$\?" $c]`, `[:find "\\\"\?" $c]`},
 		{"CopiedValuesEscaped", rosUpdater, `[:find "\\\"\$\?" $c]`, `[:find "\"\$\?" $c]`},
 		{"CopiedValuesEscaped", rosUpdater, `:if ($c = "\n") do={ :set c "\\n" }`, ``},
+		{"CopiedValuesEscaped", rosUpdater, `:if ([:typeof $k] = "str") do={ :set s ($s . "," . $k . "=" . [:tostr $v]) } else={`, `:if (false) do={ :set s ($s . "," . $k . "=" . [:tostr $v]) } else={`},
 		{"CopiedValuesEscaped", rosUpdater, `:if ($c = "\r") do={ :set c "\\r" }`, `:if ($c = "\r") do={ :set c "\\_" }`},
 		// (i) something unchecked on its way to :parse
 		{"NothingUncheckedToParse", rosUpdater, `[$cli ($repo . ":" . $tag)] . " comment=" . [$cli ($cPrefix . $cNext`, `($repo . ":" . $tag) . " comment=" . [$cli ($cPrefix . $cNext`},

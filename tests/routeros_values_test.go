@@ -104,6 +104,11 @@ var (
 	rosCliEsc = regexp.MustCompile(`:if \(\[:typeof \[:find ("(?:[^"\\]|\\.)*") \$c\]\] = "num"\) do=\{ :set c \("\\\\" \. \$c\) \}`)
 	rosCliMap = regexp.MustCompile(`:if \(\$c = ("(?:[^"\\]|\\.)*")\) do=\{ :set c ("(?:[^"\\]|\\.)*") \}`)
 	rosCliRet = regexp.MustCompile(`:return \("\\"" \. \$out \. "\\""\)`)
+	// The array branch: each element, a keyed one as key=value (a
+	// :foreach with one variable would drop the keys). What [/container/get]
+	// returns for env, hosts, devices, mount and tmpfs is not documented
+	// (docs/UPDATES.md, "What stays unknown").
+	rosCliArray = ":foreach k,v in=$1 do={\n        :if ([:typeof $k] = \"str\") do={ :set s ($s . \",\" . $k . \"=\" . [:tostr $v]) } else={ :set s ($s . \",\" . [:tostr $v]) }\n      }\n      :set s [:pick $s 1 [:len $s]]"
 )
 
 // rosCli is the updater's cli for a string, in Go, with its escapes taken
@@ -139,6 +144,9 @@ func rosCheckCli(texts map[string]string) []string {
 		maps = append(maps, [2]string{rosMustUnquote(m[1]), rosMustUnquote(m[2])})
 	}
 	var probs []string
+	if !strings.Contains(body, rosCliArray) {
+		probs = append(probs, "cli's array branch is not "+rosCliArray)
+	}
 	for _, v := range []string{"", "plain", `a"b`, `a\b`, `\"`, "$x", "$[/system reboot]", "a?b", "a\rb", "a\nb",
 		"\r\n/system reboot", `"; /system reboot; "`, "tab\there", "\\\\\"\"$$??", "ünïcode", strings.Repeat("x\"$", 300)} {
 		lit := rosCli(v, rosMustUnquote(esc[1]), maps)
