@@ -140,7 +140,7 @@ func Layers(applets []string) ([]Layer, error) {
 	if seen[path.Base(ShellCLI)] {
 		return nil, fmt.Errorf("applet %s would hide the Tailscale CLI", path.Base(ShellCLI))
 	}
-	bb.Entries = append(bb.Entries, Entry{Path: ShellCLI, Kind: Symlink, Mode: 0o777, Target: "../" + Binary})
+	bb.Entries = append(bb.Entries, Entry{Path: ShellCLI, Kind: File, Mode: 0o755, Content: ShellCLIScript})
 
 	ts := Layer{Name: "tailscale", CreatedBy: "mikrotik-tailscale tailscale: tailscale.combined, start and the argv[0] links", Entries: []Entry{
 		dir("usr"), dir("usr/local"), dir(BinDir),
@@ -164,6 +164,11 @@ func History(layers []Layer) []string {
 }
 
 func dir(p string) Entry { return Entry{Path: p, Kind: Dir, Mode: 0o755} }
+
+// ShellCLIScript is /bin/tailscale: a script, not a symlink, because its
+// target is in a later layer, and Dagger's Directory.withTimestamps fails
+// on a symlink that dangles in its own directory (chtimes follows it).
+var ShellCLIScript = "#!/bin/sh\nexec /" + BinDir + "/tailscale \"$@\"\n"
 
 // StartScript is the entrypoint (start.sh). tailscaled does not turn on IP
 // forwarding, and without it a subnet router or exit node accepts the
