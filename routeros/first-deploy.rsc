@@ -24,7 +24,7 @@
 # 0a. One updater run at a time: an import during a run (a first pull can
 #     take 15 minutes) would replace the script under it.
 :if ([:len [/system/script/job find where script=update-tailscale]] > 0) do={
-  :error "update-tailscale is running (/system/script/job print); nothing changed. Import this file again once it has ended"
+  :error "update-tailscale is running (/system/script/job print); nothing changed. Import this file again once it has ended (a run that hangs: /system/script/job remove [find where script=update-tailscale])"
 }
 
 # 0b. Device mode: containers, fetch (the updater's registry check) and the
@@ -125,11 +125,11 @@ $mounts
 #    settings at its top (the pull can take minutes); on a router that has
 #    it already, it is an ordinary update check. This waits for it up to
 #    20 min, then prints its log lines.
+:if ([:len [/file get update-tailscale.rsc contents]] != [/file get update-tailscale.rsc size]) do={
+  :error "update-tailscale.rsc cannot be read whole: nothing changed; paste it into a new script (System > Scripts) instead"
+}
 /system/script remove [find where name=update-tailscale]
 /system/scheduler remove [find where name=update-tailscale]
-:if ([:len [/file get update-tailscale.rsc contents]] != [/file get update-tailscale.rsc size]) do={
-  :error "update-tailscale.rsc cannot be read whole: paste it into /system/script add instead"
-}
 /system/script add name=update-tailscale policy=read,write,policy,test \
     source=[/file get update-tailscale.rsc contents]
 /system/scheduler add name=update-tailscale interval=6h start-time=startup \

@@ -66,10 +66,11 @@
 :local entry "/usr/local/bin/start"
 :local marker "update-tailscale.deployed"
 :local maxTries 3
-# A run that leaves no container of ours running schedules this one-shot
-# retry in 5 min instead of waiting for the 6-h run; the next run that
-# acts removes it first.
+# A run that leaves no container of ours running adds this scheduler
+# entry: a run every 5 min instead of waiting for the 6-h one, for an hour
+# at most ($retryMax runs); removed by the first run that leaves one running.
 :local retryName "update-tailscale-retry"
+:local retryMax 12
 
 # /container add|set arguments copied from the old container: the union of
 # RouterOS 7.21-7.24's, without name, remote-image, file, copy-from and
@@ -244,7 +245,7 @@
 # script is not documented, and tmpfs costs no flash write. The shell gets
 # 20 s (timeout=, in seconds: a RouterOS time without unit), the answer
 # 20 s more: a file can be listed before it can be read (eworm-de/
-# routeros-scripts, $WaitForFile). At most about 40 s in all.
+# routeros-scripts, $WaitForFile). A shell that fails returns at once.
 :local probe do={
   :local out ($2 . "/tshealth.out")
   :local why ""
@@ -458,14 +459,12 @@
   :set go false
 }
 
-# A retry an earlier run scheduled: this run is it. "dark" is set where a
-# failure leaves no container of ours running; the end adds the retry.
+# While the retry entry exists, a run is a retry. "dark" is set where a
+# failure leaves no container of ours running; the end keeps or adds the
+# entry then, and removes it otherwise.
 :local retry false
 :local dark false
-:if ($go and ([:len [/system/scheduler find where name=$retryName]] > 0)) do={
-  /system/scheduler remove [find where name=$retryName]
-  :set retry true
-}
+:if ($go and ([:len [/system/scheduler find where name=$retryName]] > 0)) do={ :set retry true }
 
 # (Not read where device mode forbids containers: /container would fail.)
 :local old
@@ -573,9 +572,11 @@
       }
     } else={
       $warn ($digest . " did not start (try " . $tries . " of " . $maxTries . "): " . $why)
+      :set dark true
     }
   } else={
     $warn "RouterOS did not accept the container (see /log); nothing else changed"
+    :set dark true
   }
 }
 
@@ -625,8 +626,9 @@
             :if ($strict) do={
               :set why [$probe $new $runDir]
               :set healthy ($why = "")
-              # A probe without an answer took up to 40 s: 8 of the 5-s steps.
-              :if (($why = "/container/shell failed") or ([:pick $why 0 10] = "no answer ")) do={ :set n ($n + 8) }
+              # A probe without an answer took up to 20 s (the shell's timeout
+              # or the answer's poll): 4 of the 5-s steps.
+              :if (($why = "/container/shell failed") or ([:pick $why 0 10] = "no answer ")) do={ :set n ($n + 4) }
             } else={ :set why ""; :set healthy true }
           } else={ :set why "it does not run" }
         }
@@ -722,10 +724,20 @@
     :if ([$startCt $ct st=$ctState]) do={ $log ($ctName . " runs again") } else={ :set dark true }
   }
 }
+:local rs [/system/scheduler find where name=$retryName]
 :if ($dark) do={
-  :do {
-    /system/scheduler add name=$retryName interval=5m on-event="/system/script run update-tailscale" \
-      policy=read,write,policy,test
-    $warn "no Tailscale container runs: trying again in 5 min"
-  } on-error={ $warn "no Tailscale container runs, and the retry could not be scheduled" }
+  :if ([:len $rs] = 0) do={
+    :do {
+      /system/scheduler add name=$retryName interval=5m on-event="/system/script run update-tailscale" \
+        policy=read,write,policy,test
+      $warn "no Tailscale container runs: trying again every 5 min for an hour"
+    } on-error={ $warn "no Tailscale container runs, and the retry could not be scheduled" }
+  } else={
+    :if ([/system/scheduler get ($rs->0) run-count] >= $retryMax) do={
+      /system/scheduler remove $rs
+      $warn "no Tailscale container runs after an hour of retries; the 6-h run tries again"
+    } else={ $warn "no Tailscale container runs: trying again in 5 min" }
+  }
+} else={
+  :if ($retry and ([:len $rs] > 0)) do={ /system/scheduler remove $rs }
 }

@@ -54,7 +54,7 @@ func rosCheckFirstRun(texts map[string]string) []string {
 
 // (s) The health probe ends: every /container/shell has timeout= of at
 // most 30 s, its answer is polled 10 to 30 s, and the health wait counts
-// a probe that got no answer as the time it took.
+// a probe that got no answer as the 20 s it took at most.
 func rosCheckProbeBounded(texts map[string]string) []string {
 	var probs []string
 	u := rosNoComments(texts[rosUpdater])
@@ -76,8 +76,8 @@ func rosCheckProbeBounded(texts map[string]string) []string {
 	if n, _ := strconv.Atoi(poll[1]); n < 20 || n > 60 {
 		probs = append(probs, fmt.Sprintf("%s: the probe polls its answer %d × 500 ms, want 10 to 30 s", rosUpdater, n))
 	}
-	if !strings.Contains(rosSection(texts[rosUpdater], "update:"), `:if (($why = "/container/shell failed") or ([:pick $why 0 10] = "no answer ")) do={ :set n ($n + 8) }`) {
-		probs = append(probs, rosUpdater+": the health wait does not count a probe without an answer as 8 of its steps")
+	if !strings.Contains(rosSection(texts[rosUpdater], "update:"), `:if (($why = "/container/shell failed") or ([:pick $why 0 10] = "no answer ")) do={ :set n ($n + 4) }`) {
+		probs = append(probs, rosUpdater+": the health wait does not count a probe without an answer as 4 of its steps")
 	}
 	for _, why := range []string{`:set why "/container/shell failed"`, `:set why ("no answer in " . $out)`} {
 		if !strings.Contains(probe, why) {
@@ -108,43 +108,65 @@ func rosCheckExtracted(texts map[string]string) []string {
 	return probs
 }
 
-// (u) No failure waits 6 h with no container running: each path that
-// leaves none running (the candidate would not stop even killed, the old
-// one or the new one would not start, the retry's start failed) sets
-// $dark, and $dark schedules a retry in at most 5 min; a retry run removes
-// the entry first and starts a container left stopped, and only a retry
-// run does (one the owner stopped stays stopped); the candidate that does
-// not stop is killed before the old one is left stopped.
+// (u) No failure waits 6 h with no container running, and none retries
+// for ever: each path that leaves none running (the first deployment that
+// did not start or was refused, the candidate that would not stop even
+// killed, the old one or the new one that would not start, the retry's
+// start that failed) sets $dark; $dark adds a retry entry every at most
+// 5 min, which goes after at most an hour of runs ($retryMax, read from
+// its run-count) and as soon as a retry run leaves one running; only a
+// retry run starts a stopped container (one the owner stopped stays
+// stopped); the candidate that does not stop is killed before the old one
+// is left stopped.
 func rosCheckDarkRetry(texts map[string]string) []string {
 	var probs []string
 	raw := texts[rosUpdater]
 	u := rosNoComments(raw)
 	undo := rosBlockAfter(u, `:if ($action = "undo") do={`)
 	finish := rosBlockAfter(u, `:if ($action = "finish") do={`)
+	first := rosNoComments(rosSection(raw, "first deployment:"))
 	retry := rosNoComments(rosSection(raw, "retry:"))
-	for _, c := range []struct{ in, after, what string }{
+	paths := []struct{ in, after, what string }{
+		{first, `$warn ($digest . " did not start (try " . $tries . " of " . $maxTries . "): " . $why)`, "first deployment: it did not start"},
+		{first, `$warn "RouterOS did not accept the container (see /log); nothing else changed"`, "first deployment: the add was refused"},
 		{undo, `$warn ("could not start " . $ctName . " again: see /container/print")`, "undo: the old one did not start"},
 		{undo, `$warn ($nextName . " did not stop, even killed: " . $ctName . " is not started beside it")`, "undo: the candidate did not stop"},
 		{finish, `$warn ($nextName . " did not start again: see /container/print")`, "finish: the new one did not start"},
 		{retry, `:if ([$startCt $ct st=$ctState]) do={ $log ($ctName . " runs again") } else={`, "retry: the start failed"},
-	} {
+	}
+	for _, c := range paths {
 		i := strings.Index(c.in, c.after)
 		if i < 0 || !strings.HasPrefix(strings.TrimSpace(c.in[i+len(c.after):]), ":set dark true") {
 			probs = append(probs, rosUpdater+": "+c.what+" does not set $dark")
 		}
 	}
-	if n := strings.Count(u, ":set dark true"); n != 4 {
-		probs = append(probs, fmt.Sprintf("%s: $dark is set %d times, want the 4 dark paths", rosUpdater, n))
+	if n := strings.Count(u, ":set dark true"); n != len(paths) {
+		probs = append(probs, fmt.Sprintf("%s: $dark is set %d times, want the %d dark paths", rosUpdater, n, len(paths)))
 	}
-	add := regexp.MustCompile(`:if \(\$dark\) do=\{\n\s*:do \{\n\s*/system/scheduler add name=\$retryName interval=(\d+)m on-event="/system/script run update-tailscale"`).FindStringSubmatch(u)
-	if add == nil {
-		probs = append(probs, rosUpdater+": $dark does not add the retry scheduler")
-	} else if n, _ := strconv.Atoi(add[1]); n < 1 || n > 5 {
-		probs = append(probs, rosUpdater+": the retry comes after "+add[1]+" min, want at most 5")
+	add := regexp.MustCompile(`:if \(\$dark\) do=\{\n\s*:if \(\[:len \$rs\] = 0\) do=\{\n\s*:do \{\n\s*/system/scheduler add name=\$retryName interval=(\d+)m on-event="/system/script run update-tailscale"`).FindStringSubmatch(u)
+	max := regexp.MustCompile(`:local retryMax (\d+)\n`).FindStringSubmatch(u)
+	switch {
+	case add == nil || max == nil:
+		probs = append(probs, rosUpdater+": $dark does not add the retry entry when there is none, or $retryMax is not set")
+	default:
+		every, _ := strconv.Atoi(add[1])
+		n, _ := strconv.Atoi(max[1])
+		if every < 1 || every > 5 || n < 1 || every*n > 60 {
+			probs = append(probs, fmt.Sprintf("%s: retries every %d min, %d of them: want at most 5 min apart, an hour in all", rosUpdater, every, n))
+		}
 	}
-	remove := `:if ($go and ([:len [/system/scheduler find where name=$retryName]] > 0)) do={` + "\n  /system/scheduler remove [find where name=$retryName]\n  :set retry true\n}"
-	if i, rec := strings.Index(raw, remove), strings.Index(raw, "# --- recovery"); i < 0 || rec < 0 || i > rec {
-		probs = append(probs, rosUpdater+": a retry run does not remove its entry before it acts")
+	for _, need := range []struct{ text, what string }{
+		{`:local rs [/system/scheduler find where name=$retryName]` + "\n:if ($dark) do={", "the end reads the entry"},
+		{`:if ([/system/scheduler get ($rs->0) run-count] >= $retryMax) do={` + "\n      /system/scheduler remove $rs", "the entry goes after $retryMax runs"},
+		{"} else={\n  :if ($retry and ([:len $rs] > 0)) do={ /system/scheduler remove $rs }\n}", "the entry goes once a retry leaves one running"},
+	} {
+		if !strings.Contains(u, need.text) {
+			probs = append(probs, rosUpdater+": "+need.what+": no "+need.text)
+		}
+	}
+	flag := `:if ($go and ([:len [/system/scheduler find where name=$retryName]] > 0)) do={ :set retry true }`
+	if i, rec := strings.Index(raw, flag), strings.Index(raw, "# --- recovery"); i < 0 || rec < 0 || i > rec {
+		probs = append(probs, rosUpdater+": a run does not know it is a retry before it acts")
 	}
 	if !strings.HasPrefix(strings.TrimSpace(retry), `:if ($retry and ($action = "")) do={`) {
 		probs = append(probs, rosUpdater+": the retry's start is not only for a retry run with nothing else to do")

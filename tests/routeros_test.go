@@ -743,7 +743,7 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 		{"ProbeBounded", rosUpdater, `/container/shell $1 timeout=20 cmd=`, `/container/shell $1 cmd=`},
 		{"ProbeBounded", rosUpdater, `/container/shell $1 timeout=20 cmd=`, `/container/shell $1 timeout=300 cmd=`},
 		{"ProbeBounded", rosUpdater, `[:find $text "tshealth-rc="]] != "num") and ($n < 40)) do={`, `[:find $text "tshealth-rc="]] != "num") and ($n < 10)) do={`},
-		{"ProbeBounded", rosUpdater, `[:pick $why 0 10] = "no answer ")) do={ :set n ($n + 8) }`, `[:pick $why 0 10] = "no answer ")) do={ :set n ($n + 0) }`},
+		{"ProbeBounded", rosUpdater, `[:pick $why 0 10] = "no answer ")) do={ :set n ($n + 4) }`, `[:pick $why 0 10] = "no answer ")) do={ :set n ($n + 0) }`},
 		// (t) extracted guessed from "stopped"
 		{"ExtractedProven", rosUpdater, `($seen or ($s->"image")) and`, `(true) and`},
 		{"ExtractedProven", rosUpdater, `:if ($s->"extracting") do={ :set seen true }`, `:set seen true`},
@@ -753,7 +753,10 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 		{"DarkPathsRetry", rosUpdater, `/system/scheduler add name=$retryName interval=5m`, `/system/scheduler add name=$retryName interval=6h`},
 		{"DarkPathsRetry", rosUpdater, `:do { /container/kill $new signal=9-SIGKILL }`, `:do { :delay 1s }`},
 		{"DarkPathsRetry", rosUpdater, `:if ($retry and ($action = "")) do={`, `:if ($action = "") do={`},
-		{"DarkPathsRetry", rosUpdater, "  /system/scheduler remove [find where name=$retryName]\n  :set retry true", "  :set retry true"},
+		{"DarkPathsRetry", rosUpdater, `:if ($go and ([:len [/system/scheduler find where name=$retryName]] > 0)) do={ :set retry true }`, ``},
+		{"DarkPathsRetry", rosUpdater, `:local retryMax 12`, `:local retryMax 1000`},
+		{"DarkPathsRetry", rosUpdater, "  :if ($retry and ([:len $rs] > 0)) do={ /system/scheduler remove $rs }\n", ""},
+		{"DarkPathsRetry", rosUpdater, "    $warn \"RouterOS did not accept the container (see /log); nothing else changed\"\n    :set dark true", "    $warn \"RouterOS did not accept the container (see /log); nothing else changed\""},
 	}
 	orig := rosTexts(t)
 	for _, m := range mutations {

@@ -107,14 +107,15 @@ func main() {
 			t.Fatal(err)
 		}
 	}
-	run := func(tags string, args ...string) string {
+	env := append(os.Environ(), "GOFLAGS=", "GOTOOLCHAIN=local", "GOWORK=off")
+	exe := func(name string, env []string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command("go", append([]string{"run", "-tags=" + tags, "."}, args...)...)
+		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=", "GOTOOLCHAIN=local", "GOWORK=off")
+		cmd.Env = env
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("go run -tags=%s: %v\n%s", tags, err, out)
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 		}
 		var msgs []string
 		for _, l := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
@@ -124,6 +125,10 @@ func main() {
 			msgs = append(msgs, l)
 		}
 		return strings.Join(msgs, "|")
+	}
+	run := func(tags string, args ...string) string {
+		t.Helper()
+		return exe("go", env, append([]string{"run", "-tags=" + tags, "."}, args...)...)
 	}
 	if got, want := run(Tag), `plain|ctl \x1b]0;title\x07`; got != want {
 		t.Errorf("default: %q, want %q", got, want)
@@ -136,5 +141,14 @@ func main() {
 	}
 	if got := run("other"); !strings.Contains(got, "[v1] one") || !strings.Contains(got, "\x00") {
 		t.Errorf("without %s the filter was compiled in: %q", Tag, got)
+	}
+	// The CLI, the same binary: named tailscale, or TS_BE_CLI set, it
+	// prints as it would without the file.
+	exe("go", env, "build", "-tags="+Tag, "-o", filepath.Join(dir, "tailscale"), ".")
+	if got := exe(filepath.Join(dir, "tailscale"), env); !strings.Contains(got, "[v1] one") || !strings.Contains(got, "\x1b") {
+		t.Errorf("as tailscale the CLI's lines were filtered: %q", got)
+	}
+	if got := exe("go", append(env, "TS_BE_CLI=1"), "run", "-tags="+Tag, "."); !strings.Contains(got, "[v1] one") {
+		t.Errorf("with TS_BE_CLI=1 the CLI's lines were filtered: %q", got)
 	}
 }

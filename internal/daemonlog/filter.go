@@ -39,7 +39,8 @@ func (f *mikrotikLogFilter) Write(p []byte) (int, error) {
 // mikrotikLogLevel is logtail's reading of a line's level (tailscale.com/
 // logtail, parseAndRemoveLogLevel): "[v1] " and "[v2] " anywhere mark
 // levels 1 and 2 and are removed; "[v\x00JSON]" and a digit mark a
-// structured record of that level, printed as its JSON; else level 0.
+// structured record of that level, printed as its JSON after what came
+// before the marker (the date, a prefix); else level 0.
 // Unlike logtail, a "[RATELIMIT] format(...)" notice about a JSON record
 // is level 1 too: it speaks of output the default never shows.
 func mikrotikLogLevel(p []byte) (int, []byte) {
