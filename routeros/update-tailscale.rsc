@@ -700,14 +700,18 @@
   :if ([:typeof $old] = "id") do={
     :if ([$ctState $old]->"live") do={
       :do { /container/stop $old } on-error={}
-      :if (![$waitStopped $old 60 st=$ctState]) do={ $warn ("the old " . $ctName . " did not stop") }
+      :if (![$waitStopped $old 60 st=$ctState]) do={
+        :do { /container/kill $old signal=9-SIGKILL } on-error={ :do { /container/kill $old } on-error={} }
+        :if (![$waitStopped $old 30 st=$ctState]) do={ $warn ("the old " . $ctName . " did not stop, even killed") }
+      }
     }
     :if (![$removeCt $old st=$ctState]) do={ $warn ("could not remove the old " . $ctName . "; the next run tries again") }
   }
   :if ([:typeof [$findCt $ctName]] != "id") do={
     :do { /container/set $new name=$ctName } on-error={ $warn ("could not rename " . $nextName . "; the next run tries again") }
   }
-  :if (!([$ctState $new]->"live") and ![$startCt $new st=$ctState]) do={
+  # Never beside an old one that still runs (one veth): that one runs on.
+  :if (!([$ctState $new]->"live") and !([$ctState $old]->"live") and ![$startCt $new st=$ctState]) do={
     $warn ($nextName . " did not start again: see /container/print")
     :set dark true
   }

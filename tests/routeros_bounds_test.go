@@ -117,7 +117,8 @@ func rosCheckExtracted(texts map[string]string) []string {
 // its run-count) and as soon as a retry run leaves one running; only a
 // retry run starts a stopped container (one the owner stopped stays
 // stopped); the candidate that does not stop is killed before the old one
-// is left stopped.
+// is left stopped, the old one that does not stop before finish starts
+// the new one, which never starts beside it.
 func rosCheckDarkRetry(texts map[string]string) []string {
 	var probs []string
 	raw := texts[rosUpdater]
@@ -173,6 +174,14 @@ func rosCheckDarkRetry(texts map[string]string) []string {
 	}
 	if !strings.Contains(undo, ":if (!$clear) do={\n      :do { /container/kill $new signal=9-SIGKILL }") {
 		probs = append(probs, rosUpdater+": undo does not kill a candidate that did not stop")
+	}
+	// Finish: an old one that does not stop is killed, and the new one is
+	// never started beside one that still runs.
+	if !strings.Contains(finish, ":if (![$waitStopped $old 60 st=$ctState]) do={\n        :do { /container/kill $old signal=9-SIGKILL }") {
+		probs = append(probs, rosUpdater+": finish does not kill an old container that did not stop")
+	}
+	if !strings.Contains(finish, `:if (!([$ctState $new]->"live") and !([$ctState $old]->"live") and ![$startCt $new st=$ctState]) do={`) {
+		probs = append(probs, rosUpdater+": finish may start the new container beside an old one that runs")
 	}
 	return probs
 }

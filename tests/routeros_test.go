@@ -755,6 +755,8 @@ func TestRouterOSChecksCanFail(t *testing.T) {
 		{"DarkPathsRetry", rosUpdater, `:if ($retry and ($action = "")) do={`, `:if ($action = "") do={`},
 		{"DarkPathsRetry", rosUpdater, `:if ($go and ([:len [/system/scheduler find where name=$retryName]] > 0)) do={ :set retry true }`, ``},
 		{"DarkPathsRetry", rosUpdater, `:local retryMax 12`, `:local retryMax 1000`},
+		{"DarkPathsRetry", rosUpdater, `:if (!([$ctState $new]->"live") and !([$ctState $old]->"live") and ![$startCt $new st=$ctState]) do={`, `:if (!([$ctState $new]->"live") and ![$startCt $new st=$ctState]) do={`},
+		{"DarkPathsRetry", rosUpdater, `:do { /container/kill $old signal=9-SIGKILL }`, `:do { :delay 1s }`},
 		{"DarkPathsRetry", rosUpdater, "  :if ($retry and ([:len $rs] > 0)) do={ /system/scheduler remove $rs }\n", ""},
 		{"DarkPathsRetry", rosUpdater, "    $warn \"RouterOS did not accept the container (see /log); nothing else changed\"\n    :set dark true", "    $warn \"RouterOS did not accept the container (see /log); nothing else changed\""},
 	}
