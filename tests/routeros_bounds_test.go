@@ -27,8 +27,7 @@ func rosCheckFirstRun(texts map[string]string) []string {
 	var probs []string
 	code := rosNoComments(texts[rosFirst])
 	busy := strings.Index(code, rosJobBusy)
-	first := regexp.MustCompile(`(?m)^/`).FindStringIndex(code)
-	if busy < 0 || first == nil || busy > first[0] {
+	if first := rosFirstCommand(code); busy < 0 || first < 0 || busy > first {
 		probs = append(probs, rosFirst+": no `"+strings.TrimSpace(rosJobBusy)+"` before its first change")
 	}
 	sched, run := strings.Index(code, "/system/scheduler add name=update-tailscale"), strings.Index(code, rosFirstRun)

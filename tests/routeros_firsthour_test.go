@@ -28,10 +28,20 @@ func rosDeviceModeCommand(off []string) string {
 	return cmd
 }
 
+// rosFirstCommand is where text's first top-level command (a line that
+// starts with "/") begins, or -1: what comes before it changes nothing.
+func rosFirstCommand(text string) int {
+	if loc := rosTopCommand.FindStringIndex(text); loc != nil {
+		return loc[0]
+	}
+	return -1
+}
+
 var (
-	rosDMRead = regexp.MustCompile(`:if \(!\[\$on \[/system/device-mode get (\w+)\]\]\) do=\{ :set (\w+) \(\$(\w+) \. " (\w+)=yes"\) \}`)
-	rosDMStop = regexp.MustCompile(`(?s):if \(\[:len \$(\w+)\] > 0\) do=\{\n\s*(:error|:log error) (\(.*?\))\n`)
-	rosOnFunc = `:local on do={ :return (($1 = true) or ($1 = "yes") or ($1 = "true")) }`
+	rosTopCommand = regexp.MustCompile(`(?m)^/`)
+	rosDMRead     = regexp.MustCompile(`:if \(!\[\$on \[/system/device-mode get (\w+)\]\]\) do=\{ :set (\w+) \(\$(\w+) \. " (\w+)=yes"\) \}`)
+	rosDMStop     = regexp.MustCompile(`(?s):if \(\[:len \$(\w+)\] > 0\) do=\{\n\s*(:error|:log error) (\(.*?\))\n`)
+	rosOnFunc     = `:local on do={ :return (($1 = true) or ($1 = "yes") or ($1 = "true")) }`
 )
 
 // (o) Both scripts read each feature from device mode before they act and,
@@ -110,8 +120,8 @@ func rosCheckDeviceMode(texts map[string]string) []string {
 				probs = append(probs, rel+": reads device mode after it starts to act")
 			}
 		} else {
-			first := regexp.MustCompile(`(?m)^/`).FindStringIndex(rosCode(texts[rel]))
-			if first == nil || strings.Index(rosCode(texts[rel]), "device-mode") > first[0] {
+			code := rosCode(texts[rel])
+			if first := rosFirstCommand(code); first < 0 || strings.Index(code, "device-mode") > first {
 				probs = append(probs, rel+": a command runs before the device-mode stop")
 			}
 		}
